@@ -1,0 +1,2 @@
+/* manager.c: see cgroups/cgroups.h */
+#include "cgroups/cgroups.h"

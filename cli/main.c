@@ -1,0 +1,2 @@
+#include "runtime/runtime.h"
+int main(void) { return 0; }

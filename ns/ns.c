@@ -1,0 +1,2 @@
+/* ns.c: see ns/ns.h */
+#include "ns/ns.h"

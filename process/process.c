@@ -1,0 +1,2 @@
+/* process.c: see process/process.h */
+#include "process/process.h"

@@ -1,0 +1,2 @@
+/* mounts.c: see rootfs/rootfs.h */
+#include "rootfs/rootfs.h"

@@ -1,0 +1,2 @@
+/* lifecycle.c: see runtime/runtime.h */
+#include "runtime/runtime.h"

@@ -1,0 +1,2 @@
+/* capabilities.c: see security/security.h */
+#include "security/security.h"

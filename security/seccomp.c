@@ -1,0 +1,2 @@
+/* seccomp.c: see security/security.h */
+#include "security/security.h"

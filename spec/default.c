@@ -1,0 +1,2 @@
+/* default.c: see spec/spec.h */
+#include "spec/spec.h"

@@ -1,0 +1,2 @@
+/* features.c: see spec/spec.h */
+#include "spec/spec.h"

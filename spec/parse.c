@@ -1,0 +1,2 @@
+/* parse.c: see spec/spec.h */
+#include "spec/spec.h"
