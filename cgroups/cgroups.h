@@ -77,4 +77,15 @@ static inline void cgroup_manager_freep(struct cgroup_manager **m)
 }
 #define _cleanup_cgroup_manager_ __attribute__((cleanup(cgroup_manager_freep)))
 
+/* ---- additions (cgroups developer) ---- */
+
+/* memory.stat as key/value pairs (runc's events "raw" map); free with cgroup_kv_free. */
+int cgroup_manager_memory_stat(struct cgroup_manager *m, struct spec_kv **kv, size_t *n,
+                               struct vse_err *err);
+void cgroup_kv_free(struct spec_kv *kv, size_t n);
+/* The container's cgroup directory in the hierarchy carrying `controller` ("memory", "pids",
+ * ...; "unified" for the v2 one), or NULL when it has none there. Diagnostics and tests. */
+const char *cgroup_manager_path(const struct cgroup_manager *m, const char *controller);
+enum cgroup_mode cgroup_manager_mode(const struct cgroup_manager *m);
+
 #endif

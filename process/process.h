@@ -41,6 +41,12 @@ int process_chdir(const struct spec_process *p, struct vse_err *err);
  * Returns only on failure, with an error naming the executable. */
 int process_exec(const struct spec_process *p, struct vse_err *err);
 
+/* What process_exec() would run, checked without running it (like runc's LookPath before it
+ * reports ready): finds args[0] in PATH, checks it is an executable regular file. Lets the
+ * runtime report `exec "foo": executable file not found in $PATH` while the parent still
+ * listens on the sync socket. *path (may be NULL) gets the resolved path; caller frees. */
+int process_find_executable(const struct spec_process *p, char **path, struct vse_err *err);
+
 /* Closes every fd >= first_fd except the listed ones (close_range where available). */
 int process_close_fds_from(int first_fd, const int *keep, size_t n_keep);
 

@@ -28,6 +28,14 @@ int security_seccomp_compile(const struct spec_seccomp *sc, const struct vse_log
 int security_seccomp_load(struct security_seccomp *f, const char *state_json,
                           struct vse_err *err);
 void security_seccomp_free(struct security_seccomp *f);
+/* True when the filter has SCMP_ACT_NOTIFY rules: compile then connected to listenerPath
+ * (before pivot_root, while the host path is reachable) and load sends the fd there. */
+bool security_seccomp_uses_notify(const struct security_seccomp *f);
+static inline void security_seccomp_freep(struct security_seccomp **f)
+{
+    security_seccomp_free(*f);
+}
+#define _cleanup_seccomp_ __attribute__((cleanup(security_seccomp_freep)))
 
 /* AppArmor profile / SELinux label of the process, when the host has that LSM. Without it, a
  * request is handled as documented in docs/security.md. */

@@ -1,2 +1,0 @@
-/* process.c: see process/process.h */
-#include "process/process.h"

@@ -1,0 +1,97 @@
+/* Internal to runtime/: the sync protocol between the runtime and the processes it starts, the
+ * hook runner, and the container-init / exec child step lists. Only runtime/ sources include it. */
+#ifndef VSE_RUNTIME_INTERNAL_H
+#define VSE_RUNTIME_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+#include "spec/spec.h"
+
+/* ---- sync protocol (SOCK_SEQPACKET: one message a record) ---- */
+enum sync_type {
+    SYNC_GO = 1,    /* parent -> child: maps written, cgroup joined; value = host pid */
+    SYNC_HOOKS,     /* child -> parent: run prestart/createRuntime now */
+    SYNC_HOOKS_DONE,/* parent -> child */
+    SYNC_PTY,       /* child -> parent: the pty master rides along (SCM_RIGHTS) */
+    SYNC_READY,     /* child -> parent: set up, waiting for start */
+    SYNC_START,     /* parent -> child (run only): go ahead and exec */
+    SYNC_ERROR,     /* child -> parent: value = errno, text = message */
+};
+
+struct sync_msg {
+    uint32_t type;
+    int32_t value;
+    char text[VSE_ERR_MSG_MAX];
+};
+
+/* Sends a message (text may be NULL), with fd >= 0 attached by SCM_RIGHTS. */
+int sync_send(int sock, enum sync_type type, int32_t value, const char *text, int fd);
+/* Receives one message; *fd gets an attached fd or -1 (fd may be NULL when none is expected).
+ * EOF is -EPIPE. */
+int sync_recv(int sock, struct sync_msg *m, int *fd);
+/* Receives a message and checks it is `want`; an ERROR message becomes the returned error. */
+int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err);
+/* Child side: reports err to the parent and exits; never returns. */
+__attribute__((noreturn)) void sync_fail_exit(int sock, const struct vse_err *err);
+
+/* ---- /proc helpers ---- */
+/* Field 22 (start time) and field 3 (state letter) of /proc/<pid>/stat. */
+int proc_stat_start_time(pid_t pid, unsigned long long *start, char *state);
+
+/* ---- hooks (runtime/hooks.c) ---- */
+/* Runs each hook of the list in order with state_json on stdin, honouring timeouts. Returns the
+ * first failure (error names kind and index); callers decide whether a failure is fatal. */
+int hooks_run(const struct spec_hook_list *l, const char *kind, const char *state_json,
+              struct vse_err *err);
+/* Runs hooks whose failures only get logged (poststart, poststop). */
+void hooks_run_warn(const struct spec_hook_list *l, const char *kind, const char *state_json,
+                    const struct vse_logger *log);
+
+/* Removes what a container owns on the host: poststop hooks, cgroups, the state dir. */
+int container_destroy(const struct vse_runtime *rt, struct container_state *st,
+                      struct vse_err *err);
+
+/* State JSON of a container being worked on (hooks get it on stdin). */
+char *state_json_for(const struct container_state *st, enum container_status status);
+
+/* ---- container init (runtime/init.c) ---- */
+struct init_args {
+    const struct vse_runtime *rt;
+    const struct runtime_create_opts *o;
+    const struct spec *spec;
+    const char *id;
+    const char *bundle; /* absolute */
+    const char *rootfs; /* absolute */
+    const char *created;
+    int sync_fd;
+    int fifo_fd;        /* -1 for run */
+    int lock_fd;        /* the parent's state lock: closed first, or `start` would wait on it */
+    const int *ns_fds;  /* [SPEC_NS_COUNT] */
+    bool unshare_cgroupns; /* CLONE_NEWCGROUP was left out of clone3 (cgroup joined later) */
+    bool in_user_ns;
+};
+/* The container init: the straight list of steps of docs/design.md; never returns. */
+__attribute__((noreturn)) void init_main(const struct init_args *a);
+
+/* ---- tty relay and waiting (runtime/io.c) ---- */
+/* Waits for the process behind pidfd, forwarding signals from sigfd to it and, when master >=
+ * 0, relaying stdin/stdout with the pty. Returns the exit status (128+signal when killed). */
+int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_err *err);
+/* Blocks the signals a foreground run forwards and returns a signalfd for them; *old gets the
+ * previous mask so a child can restore it. */
+int forward_signals_setup(sigset_t *old, struct vse_err *err);
+
+/* Writes a pid file atomically. */
+int write_pid_file(const char *path, pid_t pid, struct vse_err *err);
+
+/* clone3 wrapper: like fork, returns 0 in the child; *pidfd gets a pidfd in the parent. */
+pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd);
+
+#endif

@@ -1,0 +1,129 @@
+/* The sync protocol between the runtime and the process it starts: one SOCK_SEQPACKET record a
+ * message, an optional fd attached with SCM_RIGHTS. Plus small process helpers (clone3, pid
+ * files) shared by create, run and exec. */
+#include "runtime/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+
+/* Only the bytes in use go over the wire: the header plus the text with its NUL. */
+static size_t msg_size(const struct sync_msg *m)
+{
+    return offsetof(struct sync_msg, text) + strlen(m->text) + 1;
+}
+
+int sync_send(int sock, enum sync_type type, int32_t value, const char *text, int fd)
+{
+    struct sync_msg m = {.type = type, .value = value};
+    if (text)
+        snprintf(m.text, sizeof(m.text), "%s", text);
+    struct iovec iov = {.iov_base = &m, .iov_len = msg_size(&m)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (fd >= 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    for (;;) {
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+int sync_recv(int sock, struct sync_msg *m, int *fd)
+{
+    if (fd)
+        *fd = -1;
+    memset(m, 0, offsetof(struct sync_msg, text) + 1);
+    struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                        .msg_controllen = sizeof(ctl.buf)};
+    ssize_t n;
+    do
+        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -EPIPE;
+    if ((size_t) n < offsetof(struct sync_msg, text) + 1)
+        return -EBADMSG;
+    m->text[sizeof(m->text) - 1] = '\0';
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int got;
+        memcpy(&got, CMSG_DATA(c), sizeof(int));
+        if (fd)
+            *fd = got;
+        else
+            close(got);
+    }
+    return 0;
+}
+
+int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err)
+{
+    int ret = sync_recv(sock, m, fd);
+    if (ret == -EPIPE)
+        return vse_fail(err, EPIPE, "container process exited during setup");
+    if (ret < 0)
+        return vse_fail_code(err, ret, "sync socket");
+    if (m->type == SYNC_ERROR)
+        return vse_fail(err, m->value > 0 ? m->value : EIO, "%s", m->text);
+    if (m->type != want)
+        return vse_fail(err, EPROTO, "sync: expected message %d, got %u", want, m->type);
+    return 0;
+}
+
+void sync_fail_exit(int sock, const struct vse_err *err)
+{
+    sync_send(sock, SYNC_ERROR, err->code ? err->code : EIO, err->msg, -1);
+    _exit(1);
+}
+
+pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd)
+{
+    struct clone_args args = {
+        .flags = flags | CLONE_PIDFD,
+        .pidfd = (uint64_t) (uintptr_t) pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t) cgroup_fd;
+    }
+    return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+}
+
+int write_pid_file(const char *path, pid_t pid, struct vse_err *err)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
+    int ret = vse_write_file_atomic(path, buf, (size_t) n, 0644, err);
+    return ret < 0 ? vse_err_prefix(err, "--pid-file") : 0;
+}
