@@ -140,6 +140,7 @@ try:
     cd.import_images(imgs)
     cmds = {}
     for name, path in runtimes.items():
+        cd.ids.add(f"vse-bench-{name}")
         argv = cd.ctr("run", "--rm", *cd.run_flags(path), ref, f"vse-bench-{name}", "/bin/true")
         if smoke(argv, f"ctr run --runc-binary {name}"):
             cmds[name] = argv

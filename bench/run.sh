@@ -32,9 +32,13 @@ tmp=$(mktemp -d /tmp/vse-bench-XXXXXX)
 trap 'rm -rf --one-file-system "$tmp"' EXIT
 
 # One config for all three runtimes: `vse spec`'s default without the cgroup mount (the
-# runtimes mount /sys/fs/cgroup differently; leaving it out makes the work equal).
-VSE_BIN=$vse "$repo/tests/make-bundle.sh" --no-cgroup-mount "$tmp/bundle-true" /bin/true
-VSE_BIN=$vse "$repo/tests/make-bundle.sh" --no-cgroup-mount "$tmp/bundle-sleep" sleep 3600
+# runtimes mount /sys/fs/cgroup differently; leaving it out makes the work equal), with
+# ociVersion 1.0.2 because crun 1.8.1 refuses newer versions ("unknown version specified").
+for b in "bundle-true /bin/true" "bundle-sleep sleep 3600"; do
+    set -- $b
+    VSE_BIN=$vse "$repo/tests/make-bundle.sh" --no-cgroup-mount --oci-version 1.0.2 "$tmp/$1" \
+        "${@:2}"
+done
 
 # The benchmarks themselves run in a private mount namespace whose /sys/fs/cgroup shows only
 # the v1 controllers: crun 1.8.1 refuses hybrid hosts. The host's mounts are never touched.
@@ -52,6 +56,17 @@ for c in cpu cpuacct cpuset memory devices freezer blkio pids systemd; do
     mount --bind "$tmp/orig/$c" "/sys/fs/cgroup/$c"
 done
 
+# measure JSON_OUT HYPERFINE_ARGS... COMMAND: on failure drops JSON_OUT and shows why by
+# running COMMAND once more with its output.
+measure() {
+    local json=$1
+    shift
+    hyperfine --style basic -r "$runs" -w "$warmup" --export-json "$json" "$@" && return 0
+    rm -f "$json"
+    echo "FAILED; one more run with its output:"
+    sh -c "${@: -1}" 2>&1 | tail -5
+}
+
 # bench NAME RUNTIME_PATH: writes $tmp/NAME-{run,lifecycle,exec}.json and NAME-rss.txt;
 # a failed benchmark leaves its file out (reported as "failed").
 bench() {
@@ -60,17 +75,14 @@ bench() {
     local rtc="$rt --root $root"
     mkdir -p "$root"
     echo "--- $name: run /bin/true"
-    hyperfine -N --style basic -r "$runs" -w "$warmup" --export-json "$tmp/$name-run.json" \
-        "$rtc run -b $tmp/bundle-true $id-run" || rm -f "$tmp/$name-run.json"
+    measure "$tmp/$name-run.json" -N "$rtc run -b $tmp/bundle-true $id-run"
     echo "--- $name: create + start + delete -f"
-    hyperfine --style basic -r "$runs" -w "$warmup" --export-json "$tmp/$name-lifecycle.json" \
-        "$rtc create -b $tmp/bundle-true $id-cycle && $rtc start $id-cycle && $rtc delete -f $id-cycle" \
-        || rm -f "$tmp/$name-lifecycle.json"
+    measure "$tmp/$name-lifecycle.json" \
+        "$rtc create -b $tmp/bundle-true $id-cycle && $rtc start $id-cycle && $rtc delete -f $id-cycle"
     $rtc delete -f "$id-cycle" >/dev/null 2>&1
     echo "--- $name: exec /bin/true"
     if $rtc run -d -b "$tmp/bundle-sleep" "$id-exec" </dev/null >/dev/null 2>&1; then
-        hyperfine -N --style basic -r "$runs" -w "$warmup" --export-json "$tmp/$name-exec.json" \
-            "$rtc exec $id-exec /bin/true" || rm -f "$tmp/$name-exec.json"
+        measure "$tmp/$name-exec.json" -N "$rtc exec $id-exec /bin/true"
     else
         echo "$name: could not start the container for exec"
     fi

@@ -131,10 +131,13 @@ int cmd_exec(struct cli_ctx *c, int argc, char **argv)
     if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
         return status;
     f.o.id = pos[0];
-    f.o.args = pos[1] ? pos + 1 : NULL;
+    char **args = pos + 1;
+    if (args[0] && strcmp(args[0], "--") == 0) /* `exec ID -- cmd`: the separator is not argv */
+        args++;
+    f.o.args = args[0] ? args : NULL;
     f.o.env = f.env;
     f.o.caps = f.caps;
-    if (f.o.process_file == NULL && pos[1] == NULL)
+    if (f.o.process_file == NULL && f.o.args == NULL)
         return cli_error(c, "exec: args must not be empty (give a command or --process)");
     struct vse_err err = {0};
     int exit_status = 0;

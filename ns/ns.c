@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -231,21 +234,91 @@ static char *sysctl_relpath(const char *key)
     return rel;
 }
 
-static int write_sysctl(int sysdir, const char *key, const char *value, struct vse_err *err)
+/* Opens the file of one sysctl below sysdir for writing: no symlinks, no crossing into another
+ * mount (an image bind over /proc/sys/...), and the file itself must be on procfs. */
+static int write_sysctl(int sysdir, const char *key, const char *rel, const char *value,
+                        struct vse_err *err)
 {
-    _cleanup_free_ char *rel = sysctl_relpath(key);
-    if (rel == NULL)
-        return vse_fail(err, EINVAL, "linux.sysctl.%s: invalid key", key);
     struct open_how how = {
-        .flags = O_WRONLY | O_TRUNC | O_CLOEXEC,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+        .flags = O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |
+                   RESOLVE_NO_SYMLINKS,
     };
     _cleanup_close_ int fd = (int) syscall(SYS_openat2, sysdir, rel, &how, sizeof(how));
+    if (fd < 0 && errno == EXDEV)
+        return vse_fail(err, EXDEV, "linux.sysctl.%s: /proc/sys/%s is not on procfs (another "
+                        "mount covers it)", key, rel);
     if (fd < 0)
         return vse_fail_errno(err, "linux.sysctl.%s: open /proc/sys/%s", key, rel);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0)
+        return vse_fail_errno(err, "linux.sysctl.%s: fstatfs /proc/sys/%s", key, rel);
+    if (sfs.f_type != PROC_SUPER_MAGIC)
+        return vse_fail(err, EXDEV, "linux.sysctl.%s: /proc/sys/%s is not on procfs", key, rel);
     size_t len = strlen(value);
     if (write(fd, value, len) != (ssize_t) len)
         return vse_fail_errno(err, "linux.sysctl.%s: write \"%s\"", key, value);
+    return 0;
+}
+
+/* A procfs instance of our own, detached, so nothing the image mounted over /proc matters. It
+ * shows the caller's pid and network namespaces (the container's). -errno when the kernel
+ * refuses (e.g. EPERM in a user namespace where /proc is not fully visible). */
+static int open_private_procfs(void)
+{
+    _cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -errno;
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return -errno;
+    int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    return mnt < 0 ? -errno : mnt;
+}
+
+/* /proc/sys of a private procfs, else of the container's /proc once it is proven to be procfs
+ * (write_sysctl() then refuses anything mounted below it). */
+static int open_proc_sys(struct vse_err *err)
+{
+    _cleanup_close_ int proc = open_private_procfs();
+    if (proc < 0) {
+        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                               .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+        proc = (int) syscall(SYS_openat2, AT_FDCWD, "/proc", &how, sizeof(how));
+        if (proc < 0)
+            return vse_fail_errno(err, "linux.sysctl: open /proc");
+        struct statfs sfs;
+        if (fstatfs(proc, &sfs) < 0)
+            return vse_fail_errno(err, "linux.sysctl: fstatfs /proc");
+        if (sfs.f_type != PROC_SUPER_MAGIC)
+            return vse_fail(err, EXDEV, "linux.sysctl: /proc is not on procfs");
+    }
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS |
+                                      RESOLVE_NO_MAGICLINKS};
+    int sys = (int) syscall(SYS_openat2, proc, "sys", &how, sizeof(how));
+    if (sys < 0)
+        return vse_fail_errno(err, "linux.sysctl: open /proc/sys");
+    return sys;
+}
+
+/* The key's path below /proc/sys, after checking that its namespace is the container's own. */
+static int check_sysctl(const struct spec_linux *l, const char *key, char **rel,
+                        struct vse_err *err)
+{
+    _cleanup_free_ char *dotted = vse_strdup(key);
+    for (char *p = dotted; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    enum spec_ns_type t = sysctl_namespace(dotted);
+    if (t == SPEC_NS_COUNT)
+        return vse_fail(err, EPERM, "linux.sysctl.%s: not namespaced, refusing to set a "
+                        "host-wide sysctl", key);
+    if (!ns_listed(l, t))
+        return vse_fail(err, EPERM, "linux.sysctl.%s: needs a %s namespace", key,
+                        spec_ns_type_name(t));
+    if ((*rel = sysctl_relpath(key)) == NULL)
+        return vse_fail(err, EINVAL, "linux.sysctl.%s: invalid key", key);
     return 0;
 }
 
@@ -253,23 +326,17 @@ int ns_apply_sysctl(const struct spec_linux *l, struct vse_err *err)
 {
     if (l == NULL || l->n_sysctl == 0)
         return 0;
-    _cleanup_close_ int sysdir = open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sysdir < 0)
-        return vse_fail_errno(err, "linux.sysctl: open /proc/sys");
+    _cleanup_strv_ char **rels = vse_zalloc((l->n_sysctl + 1) * sizeof(char *));
     for (size_t i = 0; i < l->n_sysctl; i++) {
-        const char *key = l->sysctl[i].key;
-        _cleanup_free_ char *dotted = vse_strdup(key);
-        for (char *p = dotted; *p; p++)
-            if (*p == '/')
-                *p = '.';
-        enum spec_ns_type t = sysctl_namespace(dotted);
-        if (t == SPEC_NS_COUNT)
-            return vse_fail(err, EPERM, "linux.sysctl.%s: not namespaced, refusing to set a "
-                            "host-wide sysctl", key);
-        if (!ns_listed(l, t))
-            return vse_fail(err, EPERM, "linux.sysctl.%s: needs a %s namespace", key,
-                            spec_ns_type_name(t));
-        int ret = write_sysctl(sysdir, key, l->sysctl[i].value, err);
+        int ret = check_sysctl(l, l->sysctl[i].key, &rels[i], err);
+        if (ret < 0)
+            return ret;
+    }
+    _cleanup_close_ int sysdir = open_proc_sys(err);
+    if (sysdir < 0)
+        return sysdir;
+    for (size_t i = 0; i < l->n_sysctl; i++) {
+        int ret = write_sysctl(sysdir, l->sysctl[i].key, rels[i], l->sysctl[i].value, err);
         if (ret < 0)
             return ret;
     }

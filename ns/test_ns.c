@@ -169,7 +169,8 @@ static void test_id_mappings(void)
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-    _cleanup_spec_ struct spec *nomap = parse(CONFIG_WITH("{\"namespaces\":[{\"type\":\"user\"}]}"));
+    _cleanup_spec_ struct spec *nomap =
+        parse(CONFIG_WITH("{\"namespaces\":[{\"type\":\"user\"}]}"));
     CHECK(ns_write_id_mappings(getpid(), nomap->linux_, &err) == -EINVAL);
     CHECK(strstr(err.msg, "linux.uidMappings") != NULL);
 }

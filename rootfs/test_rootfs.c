@@ -108,6 +108,13 @@ static char *find_mount(const char *mp)
     return found;
 }
 
+static bool has_mount(const char *mp)
+{
+    char *line = find_mount(mp);
+    free(line);
+    return line != NULL;
+}
+
 /* Does the mount at mp have fstype `type` and each comma-separated mount option of `opts`? */
 static bool mount_has(const char *mp, const char *type, const char *opts)
 {
@@ -353,7 +360,7 @@ static void test_bind_mounts(const struct env *e)
     CHECK(write_errno("/mnt/ro/x") == EROFS, "write to ro bind");
     CHECK(mount_has("/mnt/ro/sub", "tmpfs", "rw"), "rbind keeps submounts, ro is not recursive");
     CHECK(mount_has("/mnt/rw", NULL, "rw"), "bind rw");
-    CHECK(find_mount("/mnt/rw/sub") == NULL, "plain bind is not recursive");
+    CHECK(!has_mount("/mnt/rw/sub"), "plain bind is not recursive");
     CHECK(write_errno("/mnt/rw/x") == 0, "write to rw bind");
     CHECK(mount_has("/mnt/rro", NULL, "ro,noexec"), "rro top");
     CHECK(mount_has("/mnt/rro/sub", "tmpfs", "ro,noexec"), "rro submount");
@@ -399,15 +406,15 @@ static void test_symlink_escape(const struct env *e)
     if (r < 0)
         return;
     /* nothing was mounted on the host directory or its file; everything landed inside */
-    CHECK(find_mount(e->host) == NULL, "no mount on %s", e->host);
+    CHECK(!has_mount(e->host), "no mount on %s", e->host);
     char in[512];
-    CHECK(find_mount(file) == NULL, "no mount on %s", file);
+    CHECK(!has_mount(file), "no mount on %s", file);
     snprintf(in, sizeof(in), "%s%s", e->rootfs, e->host);
     CHECK(mount_has(in, "tmpfs", NULL), "absolute link resolved inside: %s", in);
     snprintf(in, sizeof(in), "%s%s/sub", e->rootfs, e->host);
     CHECK(mount_has(in, "tmpfs", NULL), "relative link resolved inside: %s", in);
     snprintf(in, sizeof(in), "%s%s/hostfile", e->rootfs, e->host);
-    CHECK(find_mount(in) != NULL, "file link target made inside: %s", in);
+    CHECK(has_mount(in), "file link target made inside: %s", in);
     _cleanup_free_ char *text = NULL;
     size_t len;
     CHECK(vse_read_file_at(AT_FDCWD, file, &text, &len, &err) == 0 &&
@@ -634,6 +641,25 @@ static void test_no_pivot_and_propagation(const struct env *e)
     CHECK(line && strstr(line, " shared:"), "/ is shared: %s", line ? line : "(none)");
 }
 
+/* rshared with pivot_root: pivot needs the new root not shared, so prepare makes / rslave and
+ * finalize makes the new root shared afterwards. */
+static void test_pivot_rshared(const struct env *e)
+{
+    struct spec_mount mounts[] = {{.destination = "/proc", .type = "proc", .source = "proc"}};
+    struct spec_linux l = {.rootfs_propagation = "rshared"};
+    struct spec s = {.mounts = mounts, .n_mounts = 1, .linux_ = &l};
+    struct rootfs_ctx ctx = make_ctx(e, &s);
+    struct vse_err err = {0};
+    int r = enter(&ctx, &err);
+    CHECK(r == 0, "%s", err.msg);
+    if (r < 0)
+        return;
+    _cleanup_free_ char *line = find_mount("/");
+    CHECK(line && strstr(line, " shared:"), "/ is shared: %s", line ? line : "(none)");
+    _cleanup_free_ char *proc = find_mount("/proc");
+    CHECK(proc && strstr(proc, " shared:"), "rshared reaches /proc: %s", proc ? proc : "");
+}
+
 static void test_console(const struct env *e)
 {
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -786,6 +812,7 @@ static const struct test_case cases[] = {
     {"idmap", test_idmap},
     {"readonly_keeps_flags", test_readonly_keeps_flags},
     {"no_pivot_and_propagation", test_no_pivot_and_propagation},
+    {"pivot_rshared", test_pivot_rshared},
     {"user_namespace", test_user_namespace, true},
     {"console", test_console},
     {"console_symlink", test_console_symlink},
@@ -830,8 +857,13 @@ static int run_case(const struct test_case *tc, const char *filter)
     snprintf(e.host, sizeof(e.host), "%s/host", e.base);
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0)
-        exit(run_child(tc, &e)); /* exit, not _exit: LeakSanitizer runs at exit */
+    if (pid == 0) {
+        int rc = run_child(tc, &e);
+        /* exit() lets LeakSanitizer check the child; it needs the /proc of its own view */
+        if (access("/proc/self/task", R_OK) == 0)
+            exit(rc);
+        _exit(rc);
+    }
     int status = 0;
     waitpid(pid, &status, 0);
     int failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;

@@ -156,6 +156,59 @@ static int exec_ns_flags(const struct spec *s)
     return flags & ~CLONE_NEWPID;
 }
 
+/* A pty of the container's devpts (we are in its mount namespace: "/" is its root); the
+ * master goes to the parent, the slave becomes our terminal. */
+static int exec_terminal(const struct exec_ctx *c, struct vse_err *err)
+{
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return vse_fail_errno(err, "open the container's root");
+    struct console_pty pty __attribute__((cleanup(console_pty_release))) = {-1, -1, ""};
+    int ret = console_open_pty(rootfd, c->p, &pty, err);
+    if (ret < 0)
+        return ret;
+    if ((ret = sync_send(c->sync_child, SYNC_PTY, 0, pty.name, pty.master)) < 0)
+        return vse_fail_code(err, ret, "send pty master");
+    return console_attach(pty.slave, err);
+}
+
+static int exec_process_attrs(const struct exec_ctx *c, struct vse_err *err)
+{
+    const struct spec_process *p = c->p;
+    bool in_userns = exec_ns_flags(c->st->spec) & CLONE_NEWUSER;
+    int ret;
+    if ((ret = process_apply_rlimits(p, err)) < 0 ||
+        (ret = apply_oom_score_adj(p, in_userns, err)) < 0 ||
+        (ret = process_apply_scheduler(p, err)) < 0 ||
+        (ret = process_apply_io_priority(p, err)) < 0)
+        return ret;
+    if (p->exec_cpu_affinity_final &&
+        (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_final, err)) < 0)
+        return ret;
+    return 0;
+}
+
+static int exec_identity(const struct exec_ctx *c, struct vse_err *err)
+{
+    const struct spec_process *p = c->p;
+    int ret;
+    if ((ret = security_apply_bounding(p->capabilities, err)) < 0 ||
+        (ret = process_set_user(p, err)) < 0 ||
+        (ret = security_apply_capabilities(p->capabilities, err)) < 0 ||
+        (ret = process_chdir(p, err)) < 0)
+        return ret;
+    if (p->no_new_privileges && (ret = security_set_no_new_privs(err)) < 0)
+        return ret;
+    return security_apply_lsm(p, c->rt->log, err);
+}
+
+static int load_filter(const struct exec_ctx *c, struct security_seccomp *filter,
+                       struct vse_err *err)
+{
+    _cleanup_free_ char *state = state_json_for(c->st, CONTAINER_RUNNING);
+    return security_seccomp_load(filter, state, err);
+}
+
 static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
 {
     const struct spec *s = c->st->spec;
@@ -167,45 +220,28 @@ static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
     int flags = exec_ns_flags(s);
     if (flags && setns(c->init_pidfd, flags) < 0)
         return vse_fail_errno(err, "join the container's namespaces (setns 0x%x)", flags);
-    if (p->terminal) {
-        _cleanup_close_ int master = -1;
-        _cleanup_free_ char *slave = NULL;
-        if ((ret = process_open_pty(p, &master, &slave, err)) < 0)
-            return ret;
-        if ((ret = sync_send(c->sync_child, SYNC_PTY, 0, slave, master)) < 0)
-            return vse_fail_code(err, ret, "send pty master");
-        if ((ret = process_attach_terminal(slave, err)) < 0)
-            return ret;
-    }
-    if ((ret = process_apply_rlimits(p, err)) < 0 ||
-        (ret = process_apply_oom_score_adj(p, err)) < 0 ||
-        (ret = process_apply_scheduler(p, err)) < 0 ||
-        (ret = process_apply_io_priority(p, err)) < 0)
+    if (p->terminal && (ret = exec_terminal(c, err)) < 0)
         return ret;
-    if (p->exec_cpu_affinity_final &&
-        (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_final, err)) < 0)
+    if ((ret = exec_process_attrs(c, err)) < 0)
         return ret;
-    struct security_seccomp *filter = NULL;
+    struct security_seccomp *filter __attribute__((cleanup(security_seccomp_freep))) = NULL;
     if (s->linux_ && s->linux_->seccomp &&
         (ret = security_seccomp_compile(s->linux_->seccomp, c->rt->log, &filter, err)) < 0)
         return ret;
-    if ((ret = security_apply_bounding(p->capabilities, err)) < 0 ||
-        (ret = process_set_user(p, err)) < 0 ||
-        (ret = security_apply_capabilities(p->capabilities, err)) < 0 ||
-        (ret = process_chdir(p, err)) < 0)
+    /* Without no_new_privs the filter needs CAP_SYS_ADMIN: before the capabilities go. */
+    bool early = filter && !p->no_new_privileges;
+    if (early && (ret = load_filter(c, filter, err)) < 0)
         return ret;
-    if (p->no_new_privileges && (ret = security_set_no_new_privs(err)) < 0)
+    if ((ret = exec_identity(c, err)) < 0)
         return ret;
-    if ((ret = security_apply_lsm(p, c->rt->log, err)) < 0)
+    _cleanup_free_ char *path = NULL;
+    if ((ret = process_find_executable(p, &path, err)) < 0)
         return ret;
-    if (filter) {
-        _cleanup_free_ char *state = state_json_for(c->st, CONTAINER_RUNNING);
-        if ((ret = security_seccomp_load(filter, state, err)) < 0)
-            return ret;
-    }
+    if (filter && !early && (ret = load_filter(c, filter, err)) < 0)
+        return ret;
     /* A detached exec must outlive us. */
     prctl(PR_SET_PDEATHSIG, 0);
-    return process_exec(p, err);
+    return exec_resolved(path, p, err);
 }
 
 __attribute__((noreturn)) static void exec_child(const struct exec_ctx *c)
@@ -232,7 +268,7 @@ static int spawn_exec(struct exec_ctx *c, struct vse_err *err)
         if (own_pidns < 0 || setns(c->init_pidfd, CLONE_NEWPID) < 0)
             return vse_fail_errno(err, "enter the container's pid namespace");
     }
-    pid_t pid = clone3_pidfd(0, cgroup_fd, &c->pidfd);
+    pid_t pid = clone3_nondumpable(0, cgroup_fd, &c->pidfd);
     int saved = errno;
     if (pid == 0)
         exec_child(c);
@@ -264,7 +300,7 @@ static int await_exec(struct exec_ctx *c, struct vse_err *err)
         if (ret < 0)
             return vse_fail_code(err, ret, "sync socket");
         if (m.type == SYNC_ERROR)
-            return vse_fail(err, m.value > 0 ? m.value : EIO, "exec: %s", m.text);
+            return vse_fail(err, m.value > 0 ? m.value : EIO, "%s", m.text);
         if (m.type != SYNC_PTY || fd < 0) {
             vse_closep(&fd);
             return vse_fail(err, EPROTO, "sync: unexpected message %u", m.type);
@@ -286,6 +322,8 @@ static int check_exec_status(const struct container_state *st, struct vse_err *e
         return vse_fail(err, EINVAL, "cannot exec in a stopped container");
     if (status == CONTAINER_PAUSED)
         return vse_fail(err, EINVAL, "cannot exec in a paused container");
+    if (status == CONTAINER_CREATING)
+        return vse_fail(err, EINVAL, "cannot exec in a container that is being created");
     return 0;
 }
 
@@ -316,7 +354,7 @@ static int exec_in(struct exec_ctx *c, int sigfd, int *exit_status, struct vse_e
         return ret;
     if (c->o->detach)
         return 0;
-    return wait_forward(c->pidfd, sigfd, c->master, exit_status, err);
+    return wait_forward(c->pidfd, sigfd, c->master, -1, exit_status, err);
 }
 
 int runtime_exec(const struct vse_runtime *rt, const struct runtime_exec_opts *o,

@@ -8,6 +8,7 @@
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -31,13 +32,15 @@ struct init_ctx {
     struct rootfs_ctx rctx;
     struct container_state st; /* for the state JSON of hooks and seccomp listeners */
     char *state_json;
-    char *slave_path;
+    struct console_pty pty;    /* slave kept until it becomes the controlling terminal */
+    char *exec_path;           /* process.args[0] resolved in the container's PATH */
 };
 
 static void init_ctx_release(struct init_ctx *c)
 {
     free(c->state_json);
-    free(c->slave_path);
+    free(c->exec_path);
+    console_pty_release(&c->pty);
 }
 
 /* Waits for GO: the parent has written the id maps and put us into the cgroup. */
@@ -87,21 +90,29 @@ static int join_namespaces(const struct init_ctx *c, struct vse_err *err)
     return 0;
 }
 
-/* Opens the pty, binds its slave over /dev/console and hands the master to the parent, which
- * passes it on to the console socket or relays it. */
+/* Opens a pty of the container's devpts instance (the rootfs is fully mounted now), binds its
+ * slave over /dev/console and hands the master to the parent, which passes it on to the
+ * console socket or relays it. */
 static int setup_terminal(struct init_ctx *c, struct vse_err *err)
 {
     if (c->p == NULL || !c->p->terminal)
         return 0;
-    _cleanup_close_ int master = -1;
-    int ret = process_open_pty(c->p, &master, &c->slave_path, err);
+    _cleanup_close_ int rootfd = open(c->a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return vse_fail_errno(err, "root.path %s: open", c->a->rootfs);
+    int ret = console_open_pty(rootfd, c->p, &c->pty, err);
     if (ret < 0)
         return ret;
-    if ((ret = rootfs_bind_console(&c->rctx, c->slave_path, err)) < 0)
+    char slave[32];
+    snprintf(slave, sizeof(slave), "/proc/self/fd/%d", c->pty.slave);
+    if ((ret = rootfs_bind_console(&c->rctx, slave, err)) < 0)
         return ret;
-    c->rctx.console_path = c->slave_path;
-    ret = sync_send(c->a->sync_fd, SYNC_PTY, 0, c->slave_path, master);
-    return ret < 0 ? vse_fail_code(err, ret, "send pty master") : 0;
+    ret = sync_send(c->a->sync_fd, SYNC_PTY, 0, c->pty.name, c->pty.master);
+    if (ret < 0)
+        return vse_fail_code(err, ret, "send pty master");
+    vse_closep(&c->pty.master);
+    c->pty.master = -1;
+    return 0;
 }
 
 /* prestart and createRuntime hooks run in the parent, in the runtime's namespaces. */
@@ -117,12 +128,13 @@ static int parent_hooks(const struct init_ctx *c, struct vse_err *err)
     return sync_expect(c->a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, err);
 }
 
-static int apply_process_attrs(const struct init_ctx *c, struct vse_err *err)
+static int apply_process_attrs(struct init_ctx *c, struct vse_err *err)
 {
     const struct spec_process *p = c->p;
+    bool in_userns = c->a->in_user_ns || c->a->ns_fds[SPEC_NS_USER] >= 0;
     int ret;
     if ((ret = process_apply_rlimits(p, err)) < 0 ||
-        (ret = process_apply_oom_score_adj(p, err)) < 0 ||
+        (ret = apply_oom_score_adj(p, in_userns, err)) < 0 ||
         (ret = process_apply_personality(c->a->spec->linux_, err)) < 0 ||
         (ret = process_apply_scheduler(p, err)) < 0 ||
         (ret = process_apply_io_priority(p, err)) < 0)
@@ -130,8 +142,12 @@ static int apply_process_attrs(const struct init_ctx *c, struct vse_err *err)
     if (p->exec_cpu_affinity_final &&
         (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_final, err)) < 0)
         return ret;
-    if (p->terminal && (ret = process_attach_terminal("/dev/console", err)) < 0)
-        return ret;
+    if (p->terminal) {
+        if ((ret = console_attach(c->pty.slave, err)) < 0)
+            return ret;
+        vse_closep(&c->pty.slave);
+        c->pty.slave = -1;
+    }
     return 0;
 }
 
@@ -190,10 +206,19 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
         return ret;
     if ((ret = rootfs_pivot(&c->rctx, err)) < 0 || (ret = ns_apply_uts(a->spec, err)) < 0 ||
         (ret = ns_apply_sysctl(a->spec->linux_, err)) < 0 ||
-        (ret = rootfs_finalize(&c->rctx, err)) < 0 || (ret = apply_process_attrs(c, err)) < 0 ||
-        (ret = apply_identity(c, err)) < 0)
+        (ret = rootfs_finalize(&c->rctx, err)) < 0 || (ret = apply_process_attrs(c, err)) < 0)
         return ret;
-    if (filter && (ret = security_seccomp_load(filter, c->state_json, err)) < 0)
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
+     * capabilities go (runc's order); otherwise as late as possible. */
+    bool early = filter && !c->p->no_new_privileges;
+    if (early && (ret = security_seccomp_load(filter, c->state_json, err)) < 0)
+        return ret;
+    if ((ret = apply_identity(c, err)) < 0)
+        return ret;
+    /* Like runc, a missing executable fails create rather than a later start nobody watches. */
+    if ((ret = process_find_executable(c->p, &c->exec_path, err)) < 0)
+        return ret;
+    if (filter && !early && (ret = security_seccomp_load(filter, c->state_json, err)) < 0)
         return ret;
     if ((ret = report_ready_and_wait(c, err)) < 0)
         return ret;
@@ -203,7 +228,7 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
                              err)) < 0)
             return ret;
     }
-    return process_exec(c->p, err);
+    return exec_resolved(c->exec_path, c->p, err);
 }
 
 void init_main(const struct init_args *a)
@@ -228,6 +253,7 @@ void init_main(const struct init_args *a)
         .st = {.id = (char *) a->id, .bundle = (char *) a->bundle, .rootfs = (char *) a->rootfs,
                .created = (char *) a->created, .owner = (char *) "",
                .spec = (struct spec *) a->spec, .lock_fd = -1},
+        .pty = {.master = -1, .slave = -1},
     };
     struct vse_err err = {0};
     if (c.p == NULL)

@@ -80,10 +80,26 @@ struct init_args {
 /* The container init: the straight list of steps of docs/design.md; never returns. */
 __attribute__((noreturn)) void init_main(const struct init_args *a);
 
+/* ---- the container's pty (runtime/console.c) ---- */
+struct console_pty {
+    int master, slave; /* both O_CLOEXEC */
+    char name[32];     /* "/dev/pts/<n>" inside the container */
+};
+/* Opens a pty from the devpts instance at <rootfd>/dev/pts/ptmx (rootfd: the container's root,
+ * resolved with RESOLVE_IN_ROOT), sized from process.consoleSize. */
+int console_open_pty(int rootfd, const struct spec_process *p, struct console_pty *out,
+                     struct vse_err *err);
+/* setsid, the slave becomes the controlling terminal and fds 0, 1 and 2. */
+int console_attach(int slave, struct vse_err *err);
+void console_pty_release(struct console_pty *c);
+
 /* ---- tty relay and waiting (runtime/io.c) ---- */
 /* Waits for the process behind pidfd, forwarding signals from sigfd to it and, when master >=
- * 0, relaying stdin/stdout with the pty. Returns the exit status (128+signal when killed). */
-int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_err *err);
+ * 0, relaying stdin/stdout with the pty. Stores the exit status (128+signal when killed). With
+ * sync_fd >= 0, an ERROR message arriving there (a failure between START and execve) is
+ * returned once the process is gone. */
+int wait_forward(int pidfd, int sigfd, int master, int sync_fd, int *exit_status,
+                 struct vse_err *err);
 /* Blocks the signals a foreground run forwards and returns a signalfd for them; *old gets the
  * previous mask so a child can restore it. */
 int forward_signals_setup(sigset_t *old, struct vse_err *err);
@@ -93,5 +109,18 @@ int write_pid_file(const char *path, pid_t pid, struct vse_err *err);
 
 /* clone3 wrapper: like fork, returns 0 in the child; *pidfd gets a pidfd in the parent. */
 pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd);
+/* clone3_pidfd for a process that will enter the container: the parent is made non-dumpable
+ * around the clone so the child is non-dumpable from birth (a second layer against
+ * /proc/<pid>/exe attacks; execve resets it), then the parent's setting is restored. */
+pid_t clone3_nondumpable(uint64_t flags, int cgroup_fd, int *pidfd);
+
+/* process_apply_oom_score_adj() for a non-dumpable process: in a user namespace its /proc/self
+ * files belong to the host's root, so it is dumpable for that one write. It still holds every
+ * capability then, so the ptrace access checks keep the container's processes out. */
+int apply_oom_score_adj(const struct spec_process *p, bool in_userns, struct vse_err *err);
+
+/* execve of path (process_find_executable() resolved process.args[0] before READY) with the
+ * process's argv and env; returns only on failure: `exec "<args[0]>": <reason>`. */
+int exec_resolved(const char *path, const struct spec_process *p, struct vse_err *err);
 
 #endif

@@ -91,8 +91,22 @@ static void drain(int master)
         ;
 }
 
-int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_err *err)
+/* An ERROR from the child after START; EOF (execve done) closes the channel. */
+static bool read_late_error(int sync_fd, struct vse_err *late)
 {
+    struct sync_msg m;
+    if (sync_recv(sync_fd, &m, NULL) < 0)
+        return false;
+    if (m.type == SYNC_ERROR && late->code == 0)
+        vse_fail(late, m.value > 0 ? m.value : EIO, "%s", m.text);
+    return true;
+}
+
+int wait_forward(int pidfd, int sigfd, int master, int sync_fd, int *exit_status,
+                 struct vse_err *err)
+{
+    struct vse_err late = {0};
+    bool sync_open = sync_fd >= 0;
     struct termios saved;
     bool raw = master >= 0 && make_raw(&saved);
     if (master >= 0)
@@ -100,13 +114,14 @@ int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_
     bool stdin_open = master >= 0;
     bool master_open = master >= 0;
     for (;;) {
-        struct pollfd p[4] = {
+        struct pollfd p[5] = {
             {.fd = pidfd, .events = POLLIN},
             {.fd = sigfd, .events = POLLIN},
             {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
             {.fd = master_open ? master : -1, .events = POLLIN},
+            {.fd = sync_open ? sync_fd : -1, .events = POLLIN},
         };
-        if (poll(p, 4, -1) < 0) {
+        if (poll(p, 5, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -119,9 +134,13 @@ int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_
             master_open = pump(master, STDOUT_FILENO);
         else if (p[3].revents & (POLLHUP | POLLERR))
             master_open = false;
+        if (p[4].revents & (POLLIN | POLLHUP))
+            sync_open = read_late_error(sync_fd, &late);
         if (p[0].revents & POLLIN)
             break;
     }
+    if (sync_open)
+        read_late_error(sync_fd, &late);
     if (master >= 0 && master_open)
         drain(master);
     if (raw)
@@ -130,5 +149,9 @@ int wait_forward(int pidfd, int sigfd, int master, int *exit_status, struct vse_
     if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
         return vse_fail_errno(err, "waitid");
     *exit_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+    if (late.code != 0) {
+        *err = late;
+        return -late.code;
+    }
     return 0;
 }

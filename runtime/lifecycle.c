@@ -116,7 +116,28 @@ static int create_state_dir(struct create_ctx *c, struct vse_err *err)
     return 0;
 }
 
-/* Step 2: cgroup, namespace fds, the sync socket and exec.fifo. */
+static int copy_config(const struct create_ctx *c, struct vse_err *err)
+{
+    _cleanup_free_ char *src = vse_asprintf("%s/config.json", c->st->bundle);
+    _cleanup_free_ char *dst = vse_asprintf("%s/config.json", c->st->dir);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int ret = vse_read_file_at(AT_FDCWD, src, &text, &len, err);
+    if (ret < 0)
+        return ret;
+    return vse_write_file_atomic(dst, text, len, 0600, err);
+}
+
+/* state.json without a pid, as soon as there is a cgroup to record: `state` reports
+ * "creating" while we hold the lock, and if we die (kill -9) `delete` still finds the cgroup
+ * to remove. The config copy goes first, as every command loads it with the state. */
+static int save_early_state(struct create_ctx *c, struct vse_err *err)
+{
+    int ret = copy_config(c, err);
+    return ret < 0 ? ret : container_state_save(c->st, err);
+}
+
+/* Step 2: cgroup, early state, namespace fds, the sync socket and exec.fifo. */
 static int create_resources(struct create_ctx *c, struct vse_err *err)
 {
     const struct spec *s = c->st->spec;
@@ -129,7 +150,7 @@ static int create_resources(struct create_ctx *c, struct vse_err *err)
     };
     int ret = cgroup_manager_create(&opts, s->linux_ ? s->linux_->resources : NULL,
                                     &c->st->cgroup, err);
-    if (ret < 0)
+    if (ret < 0 || (ret = save_early_state(c, err)) < 0)
         return ret;
     if ((ret = ns_open_paths(s, c->ns_fds, err)) < 0)
         return ret;
@@ -208,7 +229,8 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
     struct init_args args = {
         .rt = c->rt, .o = c->o, .spec = s, .id = c->st->id, .bundle = c->st->bundle,
         .rootfs = c->st->rootfs, .created = c->st->created, .sync_fd = c->sync_child,
-        .fifo_fd = c->fifo_fd, .lock_fd = c->st->lock_fd, .ns_fds = c->ns_fds, .unshare_cgroupns = unshare_cgroupns,
+        .fifo_fd = c->fifo_fd, .lock_fd = c->st->lock_fd, .ns_fds = c->ns_fds,
+        .unshare_cgroupns = unshare_cgroupns,
         .in_user_ns = (flags & CLONE_NEWUSER) != 0,
     };
     pid_t pid;
@@ -217,7 +239,7 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
         int ret = ns_detour_enter(c, &d, err);
         if (ret < 0)
             return ret;
-        pid = clone3_pidfd(flags, cgroup_fd, &c->pidfd);
+        pid = clone3_nondumpable(flags, cgroup_fd, &c->pidfd);
         if (pid < 0)
             return vse_fail_errno(err, "clone3 (flags 0x%llx)", (unsigned long long) flags);
         if (pid == 0)
@@ -232,7 +254,8 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
     int ret = proc_stat_start_time(pid, &c->st->start_time, NULL);
     if (ret < 0)
         return vse_fail_code(err, ret, "read start time of pid %d", (int) pid);
-    if (cgroup_fd < 0 && c->st->cgroup && (ret = cgroup_manager_attach(c->st->cgroup, pid, err)) < 0)
+    if (cgroup_fd < 0 && c->st->cgroup &&
+        (ret = cgroup_manager_attach(c->st->cgroup, pid, err)) < 0)
         return ret;
     return 0;
 }
@@ -243,7 +266,8 @@ static int configure_init(struct create_ctx *c, struct vse_err *err)
     const struct spec *s = c->st->spec;
     const struct spec_namespace *user = spec_find_namespace(s, SPEC_NS_USER);
     int ret;
-    if (user && user->path == NULL && (ret = ns_write_id_mappings(c->st->pid, s->linux_, err)) < 0)
+    if (user && user->path == NULL &&
+        (ret = ns_write_id_mappings(c->st->pid, s->linux_, err)) < 0)
         return ret;
     ret = sync_send(c->sync_parent, SYNC_GO, c->st->pid, NULL, -1);
     return ret < 0 ? vse_fail_code(err, ret, "send GO to the container init") : 0;
@@ -301,23 +325,11 @@ static int await_ready(struct create_ctx *c, struct vse_err *err)
     }
 }
 
-static int copy_config(const struct create_ctx *c, struct vse_err *err)
-{
-    _cleanup_free_ char *src = vse_asprintf("%s/config.json", c->st->bundle);
-    _cleanup_free_ char *dst = vse_asprintf("%s/config.json", c->st->dir);
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    int ret = vse_read_file_at(AT_FDCWD, src, &text, &len, err);
-    if (ret < 0)
-        return ret;
-    return vse_write_file_atomic(dst, text, len, 0600, err);
-}
-
-/* Step 6: state.json, config.json copy, pid file. */
+/* Step 6: state.json with the init's pid, the pid file. */
 static int commit(struct create_ctx *c, struct vse_err *err)
 {
-    int ret = copy_config(c, err);
-    if (ret < 0 || (ret = container_state_save(c->st, err)) < 0)
+    int ret = container_state_save(c->st, err);
+    if (ret < 0)
         return ret;
     if (c->o->pid_file && (ret = write_pid_file(c->o->pid_file, c->st->pid, err)) < 0)
         return ret;
@@ -383,7 +395,7 @@ static int start_and_wait(struct create_ctx *c, int sigfd, int *exit_status,
     /* The lock would block every other command on this container while it runs. */
     vse_closep(&c->st->lock_fd);
     c->st->lock_fd = -1;
-    ret = wait_forward(c->pidfd, sigfd, c->master, exit_status, err);
+    ret = wait_forward(c->pidfd, sigfd, c->master, c->sync_parent, exit_status, err);
     if (ret < 0)
         return ret;
     return finish_run(c->rt, c->st->id, c->o->keep, err);

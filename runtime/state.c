@@ -186,8 +186,23 @@ static bool init_alive(const struct container_state *st)
     return start == st->start_time && state != 'Z' && state != 'X';
 }
 
+/* state.json has no pid until create commits: the container is being created while its
+ * creator holds the lock, and is a dead creator's leftover (stopped, for delete) otherwise. */
+static enum container_status status_without_pid(const struct container_state *st)
+{
+    if (st->lock_fd >= 0) /* we hold the lock ourselves, so no creator does */
+        return CONTAINER_STOPPED;
+    _cleanup_free_ char *path = vse_asprintf("%s/lock", st->dir);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+        return CONTAINER_CREATING;
+    return CONTAINER_STOPPED;
+}
+
 enum container_status container_state_status(const struct container_state *st)
 {
+    if (st->pid <= 0)
+        return status_without_pid(st);
     if (!init_alive(st))
         return CONTAINER_STOPPED;
     _cleanup_free_ char *fifo = vse_asprintf("%s/exec.fifo", st->dir);

@@ -8,12 +8,14 @@
 #include <linux/sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "process/process.h"
 
 /* Only the bytes in use go over the wire: the header plus the text with its NUL. */
 static size_t msg_size(const struct sync_msg *m)
@@ -118,6 +120,42 @@ pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd)
         args.cgroup = (uint64_t) cgroup_fd;
     }
     return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+}
+
+pid_t clone3_nondumpable(uint64_t flags, int cgroup_fd, int *pidfd)
+{
+    /* The flag belongs to the mm, which the child copies: it is never dumpable, so the
+     * container's processes cannot open its /proc/<pid> files (exe, fd, mem, ...) while it
+     * sets up; execve resets it. A rootless parent must stay able to write the uid_map of a
+     * new user namespace, which a non-dumpable child's root-owned /proc files forbid. */
+    bool hide = geteuid() == 0 || !(flags & CLONE_NEWUSER);
+    int was = hide ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : 0;
+    if (hide && was != 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid_t pid = clone3_pidfd(flags, cgroup_fd, pidfd);
+    if (pid != 0 && hide && was > 0) {
+        int saved = errno;
+        prctl(PR_SET_DUMPABLE, was, 0, 0, 0);
+        errno = saved;
+    }
+    return pid;
+}
+
+int apply_oom_score_adj(const struct spec_process *p, bool in_userns, struct vse_err *err)
+{
+    if (!p->oom_score_adj.set || !in_userns)
+        return process_apply_oom_score_adj(p, err);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    int ret = process_apply_oom_score_adj(p, err);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return ret;
+}
+
+int exec_resolved(const char *path, const struct spec_process *p, struct vse_err *err)
+{
+    char *empty_env[] = {NULL};
+    execve(path, p->args, p->env ? p->env : empty_env);
+    return vse_fail_errno(err, "exec \"%s\"", p->args[0]);
 }
 
 int write_pid_file(const char *path, pid_t pid, struct vse_err *err)

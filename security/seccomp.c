@@ -5,19 +5,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "json/json.h"
+#include "security/seccomp_cache.h"
 
 struct security_seccomp {
-    scmp_filter_ctx ctx;
+    scmp_filter_ctx ctx; /* NULL on a cache hit */
+    /* The generated program when the cache is in use (hit or freshly stored): loaded with one
+     * seccomp() call instead of letting seccomp_load() generate it again. */
+    struct sock_filter *bpf;
+    size_t bpf_len;
+    unsigned int bpf_flags; /* SECCOMP_FILTER_FLAG_* of linux.seccomp.flags */
     bool notify;       /* some rule (or the default) is SCMP_ACT_NOTIFY */
     int listener;      /* connected to listenerPath at compile time, before pivot_root */
     char *listener_path;
@@ -283,20 +293,111 @@ void security_seccomp_free(struct security_seccomp *f)
         seccomp_release(f->ctx);
     if (f->listener >= 0)
         close(f->listener);
+    free(f->bpf);
     free(f->listener_path);
     free(f->metadata);
     free(f);
 }
 
+/* The kernel flags for a raw seccomp() load of a cached program; false when a flag needs
+ * libseccomp's own handling (or its error), so the section is not cached. TSYNC does nothing in
+ * the single-threaded init on either path, as documented. */
+static bool raw_load_flags(const struct spec_seccomp *sc, unsigned int *flags)
+{
+    *flags = 0;
+    for (size_t i = 0; sc->flags && sc->flags[i]; i++) {
+        if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
+            *flags |= SECCOMP_FILTER_FLAG_LOG;
+        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+            *flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") != 0)
+            return false;
+    }
+    return true;
+}
+
+/* NOTIFY needs libseccomp's listener fd (SECCOMP_FILTER_FLAG_NEW_LISTENER), so no cache. */
+static bool cacheable(const struct spec_seccomp *sc, unsigned int *flags)
+{
+    if (sc->default_action == SPEC_SCMP_NOTIFY)
+        return false;
+    for (size_t i = 0; i < sc->n_syscalls; i++)
+        if (sc->syscalls[i].action == SPEC_SCMP_NOTIFY)
+            return false;
+    return raw_load_flags(sc, flags);
+}
+
+/* The program libseccomp generates for the context (what seccomp_load would load). */
+static int export_program(struct security_seccomp *f, struct vse_err *err)
+{
+    _cleanup_close_ int fd = memfd_create("vse-seccomp-bpf", MFD_CLOEXEC);
+    if (fd < 0)
+        return vse_fail_errno(err, "linux.seccomp: memfd_create");
+    int ret = seccomp_export_bpf(f->ctx, fd);
+    if (ret < 0)
+        return vse_fail_code(err, ret, "linux.seccomp: seccomp_export_bpf");
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return vse_fail_errno(err, "linux.seccomp: fstat of the exported program");
+    size_t len = (size_t) st.st_size;
+    /* More than the kernel takes: leave it to seccomp_load to report the kernel's error. */
+    if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+        len > SECCOMP_CACHE_MAX_INSNS * sizeof(struct sock_filter))
+        return 0;
+    _cleanup_free_ struct sock_filter *insns = vse_zalloc(len);
+    if (pread(fd, insns, len, 0) != (ssize_t) len)
+        return vse_fail_errno(err, "linux.seccomp: reading the exported program");
+    f->bpf = steal_ptr(insns);
+    f->bpf_len = len / sizeof(struct sock_filter);
+    return 0;
+}
+
+/* A hit fills f->bpf and skips libseccomp; a miss compiles, keeps the program, and stores it. */
+static int compile_cached(struct security_seccomp *f, const struct spec_seccomp *sc,
+                          int cache_dirfd, unsigned int flags, const struct vse_logger *log,
+                          struct vse_err *err)
+{
+    size_t key_len = 0;
+    _cleanup_free_ char *key = seccomp_cache_key(sc, &key_len);
+    f->bpf_flags = flags;
+    if (seccomp_cache_lookup(cache_dirfd, key, key_len, &f->bpf, &f->bpf_len, log) == 1)
+        return 0;
+    int ret = compile_filter(f, sc, log, err);
+    if (ret < 0)
+        return ret;
+    if ((ret = export_program(f, err)) < 0)
+        return ret;
+    if (f->bpf)
+        seccomp_cache_store(cache_dirfd, key, key_len, f->bpf, f->bpf_len, log);
+    return 0;
+}
+
 int security_seccomp_compile(const struct spec_seccomp *sc, const struct vse_logger *log,
                              struct security_seccomp **out, struct vse_err *err)
+{
+    return security_seccomp_compile_opts(sc, NULL, log, out, err);
+}
+
+int security_seccomp_compile_opts(const struct spec_seccomp *sc,
+                                  const struct security_seccomp_opts *opts,
+                                  const struct vse_logger *log, struct security_seccomp **out,
+                                  struct vse_err *err)
 {
     *out = NULL;
     if (sc == NULL)
         return 0;
     _cleanup_seccomp_ struct security_seccomp *f = vse_zalloc(sizeof(*f));
     f->listener = -1;
-    int ret = compile_filter(f, sc, log, err);
+    unsigned int flags = 0;
+    int ret;
+    if (opts && opts->cache_dirfd >= 0 && cacheable(sc, &flags)) {
+        ret = compile_cached(f, sc, opts->cache_dirfd, flags, log, err);
+        if (ret < 0)
+            return ret;
+        *out = steal_ptr(f);
+        return 0;
+    }
+    ret = compile_filter(f, sc, log, err);
     if (ret < 0)
         return ret;
     if (f->notify) {
@@ -399,12 +500,21 @@ static int send_listener(struct security_seccomp *f, const char *state_json,
     return 0;
 }
 
+/* What seccomp_load does with the same program and flags (no_new_privs is never set here). */
+static int load_program(const struct security_seccomp *f)
+{
+    struct sock_fprog prog = {.len = (unsigned short) f->bpf_len, .filter = f->bpf};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->bpf_flags, &prog) < 0)
+        return -errno;
+    return 0;
+}
+
 int security_seccomp_load(struct security_seccomp *f, const char *state_json,
                           struct vse_err *err)
 {
     if (f == NULL)
         return 0;
-    int ret = seccomp_load(f->ctx);
+    int ret = f->bpf ? load_program(f) : seccomp_load(f->ctx);
     if (ret == -EACCES || ret == -EPERM)
         return vse_fail_code(err, ret, "linux.seccomp: seccomp_load (without noNewPrivileges "
                              "the filter must be loaded while the process still holds "
@@ -413,5 +523,19 @@ int security_seccomp_load(struct security_seccomp *f, const char *state_json,
         return vse_fail_code(err, ret, "linux.seccomp: seccomp_load");
     if (f->notify)
         return send_listener(f, state_json, err);
+    return 0;
+}
+
+int security_seccomp_export_bpf(const struct security_seccomp *f, int fd, struct vse_err *err)
+{
+    if (f->ctx == NULL) {
+        size_t len = f->bpf_len * sizeof(struct sock_filter);
+        if (write(fd, f->bpf, len) != (ssize_t) len)
+            return vse_fail_errno(err, "linux.seccomp: writing the cached program");
+        return 0;
+    }
+    int ret = seccomp_export_bpf(f->ctx, fd);
+    if (ret < 0)
+        return vse_fail_code(err, ret, "linux.seccomp: seccomp_export_bpf");
     return 0;
 }

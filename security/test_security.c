@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <seccomp.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include "json/json.h"
 #include "process/process.h"
 #include "process/test_harness.h"
+#include "security/seccomp_cache.h"
 
 #define BIT(c) (1ULL << (c))
 
@@ -385,6 +387,304 @@ static void test_seccomp_config_errors(void)
     CHECK(f == NULL, "filter handed out on error");
 }
 
+/* ---- the compiled-filter cache (seccomp_cache.c) ---- */
+
+static char *key_of(const struct spec_seccomp *sc, size_t *len)
+{
+    return seccomp_cache_key(sc, len);
+}
+
+static bool keys_equal(const struct spec_seccomp *a, const struct spec_seccomp *b)
+{
+    size_t la = 0, lb = 0;
+    _cleanup_free_ char *ka = key_of(a, &la);
+    _cleanup_free_ char *kb = key_of(b, &lb);
+    return la == lb && memcmp(ka, kb, la) == 0;
+}
+
+static struct spec *parse_seccomp_config(const char *seccomp_json)
+{
+    _cleanup_free_ char *cfg = vse_asprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": "
+                                            "\"rootfs\"}, \"linux\": {\"seccomp\": %s}}",
+                                            seccomp_json);
+    struct spec *s = NULL;
+    struct vse_err err = {0};
+    CHECK(spec_parse(cfg, &s, &err) == 0, "%s", err.msg);
+    return s;
+}
+
+static void test_seccomp_cache_key_is_canonical(void)
+{
+    /* the same section written differently: member order, whitespace, number spelling */
+    _cleanup_spec_ struct spec *a = parse_seccomp_config(
+        "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\"],"
+        " \"syscalls\": [{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"},"
+        " {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\":"
+        " 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"}]}]}");
+    _cleanup_spec_ struct spec *b = parse_seccomp_config(
+        "{\"syscalls\":[{\"action\":\"SCMP_ACT_ALLOW\",\"names\":[\"read\",\"write\"]},"
+        "{\"args\":[{\"op\":\"SCMP_CMP_EQ\",\"value\":8,\"index\":0}],\"action\":"
+        "\"SCMP_ACT_ALLOW\",\"names\":[\"personality\"]}],\"architectures\":"
+        "[\"SCMP_ARCH_X86_64\"],\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
+    CHECK(keys_equal(a->linux_->seccomp, b->linux_->seccomp), "same section, different keys");
+
+    size_t len = 0;
+    _cleanup_free_ char *key = key_of(a->linux_->seccomp, &len);
+    CHECK(strlen(key) == len, "key has a NUL inside");
+    CHECK(vse_str_has_prefix(key, "vse-seccomp-cache 1\nvse "), "key: %s", key);
+    const struct scmp_version *v = seccomp_version();
+    _cleanup_free_ char *lib = vse_asprintf("\nlibseccomp %u.%u.%u api %u native %u\n",
+                                            v->major, v->minor, v->micro, seccomp_api_get(),
+                                            seccomp_arch_native());
+    CHECK(strstr(key, lib) != NULL, "no \"%s\" in key: %s", lib, key);
+    CHECK(strstr(key, "\n5:write\n") != NULL && strstr(key, "\narg 0 op 3 8 0\n") != NULL,
+          "key: %s", key);
+}
+
+static void test_seccomp_cache_key_tells_sections_apart(void)
+{
+    char *ab_c[] = {"ab", "c", NULL}, *a_bc[] = {"a", "bc", NULL};
+    struct spec_seccomp_syscall r1[] = {{.names = ab_c, .action = SPEC_SCMP_ALLOW}};
+    struct spec_seccomp_syscall r2[] = {{.names = a_bc, .action = SPEC_SCMP_ALLOW}};
+    struct spec_seccomp s1 = {.default_action = SPEC_SCMP_ERRNO, .syscalls = r1, .n_syscalls = 1};
+    struct spec_seccomp s2 = s1;
+    s2.syscalls = r2;
+    CHECK(!keys_equal(&s1, &s2), "names are not delimited");
+
+    s2 = s1;
+    s2.default_errno_ret = (opt_u64){true, EPERM};
+    CHECK(!keys_equal(&s1, &s2), "defaultErrnoRet set/unset not told apart");
+    s2 = s1;
+    s2.default_action = SPEC_SCMP_KILL;
+    CHECK(!keys_equal(&s1, &s2), "defaultAction");
+    char *flags[] = {"SECCOMP_FILTER_FLAG_LOG", NULL};
+    s2 = s1;
+    s2.flags = flags;
+    CHECK(!keys_equal(&s1, &s2), "flags");
+    s2 = s1;
+    s2.architectures = flags;
+    CHECK(!keys_equal(&s1, &s2), "flags and architectures");
+    s2 = s1;
+    s2.listener_path = "";
+    CHECK(!keys_equal(&s1, &s2), "empty listenerPath equals none");
+
+    struct spec_seccomp_arg a1[] = {{.index = 0, .value = 1, .op = SPEC_SCMP_CMP_EQ}};
+    struct spec_seccomp_arg a2[] = {{.index = 0, .value = 1, .value_two = 1,
+                                     .op = SPEC_SCMP_CMP_EQ}};
+    struct spec_seccomp_syscall r3[] = {{.names = ab_c, .action = SPEC_SCMP_ALLOW, .args = a1,
+                                         .n_args = 1}};
+    struct spec_seccomp_syscall r4[] = {{.names = ab_c, .action = SPEC_SCMP_ALLOW, .args = a2,
+                                         .n_args = 1}};
+    s1.syscalls = r3;
+    s2 = s1;
+    s2.syscalls = r4;
+    CHECK(!keys_equal(&s1, &s2), "valueTwo");
+    r4[0] = r3[0];
+    r4[0].errno_ret = (opt_u64){true, 0};
+    CHECK(!keys_equal(&s1, &s2), "errnoRet");
+}
+
+static void test_seccomp_cache_file_format(void)
+{
+    const char key[] = "key text";
+    struct sock_filter prog[2] = {{0x20, 0, 0, 4}, {0x06, 0, 0, 0x7fff0000}};
+    size_t len = 0;
+    _cleanup_free_ char *buf = seccomp_cache_encode(key, sizeof(key) - 1, prog, 2, &len);
+    CHECK(buf && len == SECCOMP_CACHE_HEADER_LEN + sizeof(key) - 1 + sizeof(prog), "len %zu",
+          len);
+    CHECK(memcmp(buf, "VSEBPF\0\1", 8) == 0, "magic");
+    CHECK(memcmp(buf + SECCOMP_CACHE_HEADER_LEN, key, sizeof(key) - 1) == 0, "key not stored");
+
+    struct sock_filter *out = NULL;
+    size_t n = 0;
+    CHECK(seccomp_cache_decode(buf, len, key, sizeof(key) - 1, &out, &n) == 0 && n == 2 &&
+          memcmp(out, prog, sizeof(prog)) == 0, "round trip");
+    free(out);
+    /* a hash collision: same name, other key -> a miss, never the other program */
+    CHECK(seccomp_cache_decode(buf, len, "key texT", 8, &out, &n) == -ESTALE && out == NULL,
+          "other key accepted");
+    CHECK(seccomp_cache_decode(buf, len, "key tex", 7, &out, &n) == -ESTALE, "prefix key");
+    CHECK(seccomp_cache_decode(buf, len - 1, key, sizeof(key) - 1, &out, &n) == -EBADMSG,
+          "truncated");
+    CHECK(seccomp_cache_decode(buf, 10, key, sizeof(key) - 1, &out, &n) == -EBADMSG, "short");
+    buf[7] = 2;
+    CHECK(seccomp_cache_decode(buf, len, key, sizeof(key) - 1, &out, &n) == -EBADMSG,
+          "format version");
+    buf[7] = 1;
+    uint32_t huge = 0xffffffff;
+    memcpy(buf + 12, &huge, sizeof(huge));
+    CHECK(seccomp_cache_decode(buf, len, key, sizeof(key) - 1, &out, &n) == -EBADMSG,
+          "instruction count");
+    CHECK(seccomp_cache_encode(key, 8, prog, SECCOMP_CACHE_MAX_INSNS + 1, &len) == NULL,
+          "program over BPF_MAXINSNS encoded");
+
+    char name[32], name2[32];
+    seccomp_cache_file_name(key, sizeof(key) - 1, name);
+    seccomp_cache_file_name(key, sizeof(key) - 1, name2);
+    CHECK(strlen(name) == 20 && strcmp(name + 16, ".bpf") == 0 && strcmp(name, name2) == 0,
+          "name %s", name);
+    seccomp_cache_file_name("key texT", 8, name2);
+    CHECK(strcmp(name, name2) != 0, "names");
+}
+
+static int make_temp_root(char *dir)
+{
+    strcpy(dir, "/tmp/vse-seccomp-cache-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+    return 0;
+}
+
+static void remove_temp_root(const char *dir)
+{
+    struct vse_err err = {0};
+    vse_rm_rf(dir, &err);
+}
+
+static struct security_seccomp *compile_cached_ok(const struct spec_seccomp *sc, int dirfd,
+                                                  struct log_capture *cap)
+{
+    struct vse_logger log = {.write = capture_write, .data = cap, .max_level = VSE_LOG_DEBUG};
+    struct security_seccomp_opts o = {.cache_dirfd = dirfd};
+    struct security_seccomp *f = NULL;
+    struct vse_err err = {0};
+    CHECK(security_seccomp_compile_opts(sc, &o, &log, &f, &err) == 0, "%s", err.msg);
+    return f;
+}
+
+/* A filter from a cache hit is enforced exactly like a compiled one (mkdir -> ENOMEDIUM). */
+static void load_in_child_and_check_mkdir(struct security_seccomp *f)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct vse_err err = {0};
+        if (security_seccomp_load(f, NULL, &err) < 0)
+            _exit(2);
+        _exit(mkdir("/tmp/vse-seccomp-should-not-exist", 0700) < 0 && errno == ENOMEDIUM ? 0
+                                                                                       : 3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
+}
+
+static void test_seccomp_cache_store_and_hit(void)
+{
+    char root[64];
+    make_temp_root(root);
+    struct vse_logger quiet = {0};
+    int dirfd = security_seccomp_cache_open(root, &quiet);
+    _cleanup_free_ char *dir = vse_asprintf("%s/.seccomp-cache", root);
+    struct stat st;
+    CHECK(dirfd >= 0 && stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700, "cache dir");
+
+    char *names[] = {"mkdir", "mkdirat", NULL};
+    char *flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_TSYNC", NULL};
+    struct spec_seccomp_syscall rules[] = {
+        {.names = names, .action = SPEC_SCMP_ERRNO, .errno_ret = {true, ENOMEDIUM}}};
+    struct spec_seccomp sc = {.default_action = SPEC_SCMP_ALLOW, .flags = flags,
+                              .syscalls = rules, .n_syscalls = 1};
+    struct log_capture cap1 = {0}, cap2 = {0};
+    struct security_seccomp *f1 = compile_cached_ok(&sc, dirfd, &cap1);
+    CHECK(strstr(cap1.text, "seccomp: cache stored: ") != NULL, "log: %s", cap1.text);
+    struct security_seccomp *f2 = compile_cached_ok(&sc, dirfd, &cap2);
+    CHECK(strstr(cap2.text, "seccomp: cache hit: ") != NULL, "log: %s", cap2.text);
+
+    size_t key_len = 0;
+    _cleanup_free_ char *key = seccomp_cache_key(&sc, &key_len);
+    char name[32];
+    seccomp_cache_file_name(key, key_len, name);
+    _cleanup_free_ char *path = vse_asprintf("%s/%s", dir, name);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_uid == geteuid(),
+          "%s: mode %o", path, st.st_mode);
+
+    /* the cached program is the one libseccomp generates */
+    struct security_seccomp *plain = compile_ok(&sc, &(struct log_capture){0});
+    _cleanup_close_ int m1 = memfd_create("a", MFD_CLOEXEC), m2 = memfd_create("b", MFD_CLOEXEC);
+    struct vse_err err = {0};
+    CHECK(security_seccomp_export_bpf(plain, m1, &err) == 0 &&
+          security_seccomp_export_bpf(f2, m2, &err) == 0, "%s", err.msg);
+    _cleanup_free_ char *p1 = NULL, *p2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    _cleanup_free_ char *fd1 = vse_asprintf("/proc/self/fd/%d", m1);
+    _cleanup_free_ char *fd2 = vse_asprintf("/proc/self/fd/%d", m2);
+    CHECK(vse_read_file_at(AT_FDCWD, fd1, &p1, &l1, &err) == 0 &&
+          vse_read_file_at(AT_FDCWD, fd2, &p2, &l2, &err) == 0, "%s", err.msg);
+    CHECK(l1 == l2 && l1 > 0 && memcmp(p1, p2, l1) == 0, "cached program differs (%zu, %zu)",
+          l1, l2);
+    load_in_child_and_check_mkdir(f1);
+    load_in_child_and_check_mkdir(f2);
+    security_seccomp_free(plain);
+    security_seccomp_free(f1);
+    security_seccomp_free(f2);
+
+    /* group/world writable: refused, recompiled, rewritten 0600 */
+    CHECK(chmod(path, 0666) == 0, "chmod");
+    struct log_capture cap3 = {0};
+    struct security_seccomp *f3 = compile_cached_ok(&sc, dirfd, &cap3);
+    CHECK(strstr(cap3.text, "refused: group or world writable (mode 0666)") != NULL &&
+          strstr(cap3.text, "seccomp: cache stored: ") != NULL, "log: %s", cap3.text);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "not rewritten");
+    load_in_child_and_check_mkdir(f3);
+    security_seccomp_free(f3);
+
+    /* owned by someone else: refused */
+    CHECK(chown(path, 65534, 65534) == 0, "chown");
+    struct log_capture cap4 = {0};
+    security_seccomp_free(compile_cached_ok(&sc, dirfd, &cap4));
+    CHECK(strstr(cap4.text, "refused: owned by uid 65534") != NULL, "log: %s", cap4.text);
+
+    /* garbage under the right name */
+    CHECK(truncate(path, 20) == 0, "truncate");
+    struct log_capture cap5 = {0};
+    security_seccomp_free(compile_cached_ok(&sc, dirfd, &cap5));
+    CHECK(strstr(cap5.text, "not a valid cache file") != NULL &&
+          strstr(cap5.text, "cache stored") != NULL, "log: %s", cap5.text);
+    close(dirfd);
+    remove_temp_root(root);
+}
+
+static void test_seccomp_cache_dir_checks_and_bypass(void)
+{
+    char root[64];
+    make_temp_root(root);
+    _cleanup_free_ char *dir = vse_asprintf("%s/.seccomp-cache", root);
+    CHECK(mkdir(dir, 0700) == 0 && chmod(dir, 0777) == 0, "mkdir");
+    struct log_capture cap = {0};
+    struct vse_logger log = {.write = capture_write, .data = &cap, .max_level = VSE_LOG_DEBUG};
+    CHECK(security_seccomp_cache_open(root, &log) == -1 && strstr(cap.text, "refused") != NULL,
+          "world-writable cache dir used: %s", cap.text);
+    CHECK(chmod(dir, 0700) == 0, "chmod");
+    _cleanup_close_ int dirfd = security_seccomp_cache_open(root, &log);
+    CHECK(dirfd >= 0, "cache dir not opened");
+    CHECK(security_seccomp_cache_open("/nonexistent/vse", &log) == -1, "missing root");
+
+    /* flags the raw load cannot honour are not cached and keep their error */
+    char *waitkill[] = {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
+    struct spec_seccomp sc = {.default_action = SPEC_SCMP_ALLOW, .flags = waitkill};
+    struct security_seccomp_opts o = {.cache_dirfd = dirfd};
+    struct security_seccomp *f = NULL;
+    struct vse_err err = {0};
+    int ret = security_seccomp_compile_opts(&sc, &o, NULL, &f, &err);
+#if SCMP_VER_MINOR < 6 && SCMP_VER_MAJOR == 2
+    CHECK_ERR(ret, err, "linux.seccomp.flags[0]", "WAIT_KILLABLE_RECV", "not supported");
+#else
+    CHECK(ret == 0, "%s", err.msg);
+    security_seccomp_free(f);
+#endif
+    /* a notify rule is never cached: the error is libseccomp's path (listener required) */
+    char *names[] = {"mkdir", NULL};
+    struct spec_seccomp_syscall rules[] = {{.names = names, .action = SPEC_SCMP_NOTIFY}};
+    sc = (struct spec_seccomp){.default_action = SPEC_SCMP_ALLOW, .syscalls = rules,
+                               .n_syscalls = 1};
+    CHECK_ERR(security_seccomp_compile_opts(&sc, &o, NULL, &f, &err), err, "listenerPath");
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    int files = 0;
+    for (struct dirent *de; d && (de = readdir(d));)
+        files += de->d_name[0] != '.';
+    CHECK(files == 0, "%d files cached", files);
+    remove_temp_root(root);
+}
+
 /* Without no_new_privs and without CAP_SYS_ADMIN the kernel refuses the filter. */
 static void test_seccomp_needs_nnp_or_sys_admin(void)
 {
@@ -557,6 +857,11 @@ int main(void)
     RUN(&c, test_seccomp_config_errors);
     RUN(&c, test_seccomp_needs_nnp_or_sys_admin);
     RUN(&c, test_seccomp_notify);
+    RUN(&c, test_seccomp_cache_key_is_canonical);
+    RUN(&c, test_seccomp_cache_key_tells_sections_apart);
+    RUN(&c, test_seccomp_cache_file_format);
+    RUN(&c, test_seccomp_cache_store_and_hit);
+    RUN(&c, test_seccomp_cache_dir_checks_and_bypass);
     RUN(&c, test_lsm_absent_is_warned_and_ignored);
     return test_summary(&c);
 }

@@ -7,6 +7,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "json/json.h"
+#include "spec/default_seccomp.h"
 #include "spec/spec.h"
 
 struct default_mount {
@@ -178,6 +179,10 @@ static void write_linux(json_writer *w, bool rootless)
     write_namespaces(w, rootless);
     write_strv(w, "maskedPaths", masked_paths);
     write_strv(w, "readonlyPaths", readonly_paths);
+    /* The same profile rootless: a user namespace does not make keyctl, userfaultfd, io_uring
+     * or nested namespaces any safer, and podman applies its default profile there too. */
+    json_w_key(w, "seccomp");
+    spec_write_default_seccomp(w);
     json_w_object_end(w);
 }
 

@@ -703,6 +703,10 @@ static void test_default_spec(void)
     CHECK(s->linux_->resources && s->linux_->resources->n_devices == 1);
     CHECK(vse_strv_contains(s->linux_->masked_paths, "/proc/kcore"));
     CHECK(vse_strv_len(s->linux_->readonly_paths) == 5);
+    /* the default seccomp profile (spec/default_seccomp.c), rootful and rootless */
+    CHECK(s->linux_->seccomp && s->linux_->seccomp->default_action == SPEC_SCMP_ERRNO);
+    CHECK(s->linux_->seccomp && s->linux_->seccomp->n_syscalls > 8 &&
+          vse_strv_len(s->linux_->seccomp->architectures) > 0);
 
     _cleanup_free_ char *rtext = spec_default_json(true);
     _cleanup_spec_ struct spec *r = NULL;
@@ -716,6 +720,7 @@ static void test_default_spec(void)
     CHECK(r->linux_->n_uid_mappings == 1 && r->linux_->uid_mappings[0].host_id == geteuid());
     CHECK(r->linux_->n_gid_mappings == 1 && r->linux_->gid_mappings[0].host_id == getegid());
     CHECK(r->linux_->resources == NULL);
+    CHECK(r->linux_->seccomp && r->linux_->seccomp->n_syscalls == s->linux_->seccomp->n_syscalls);
     bool sys_rbind = false, cgroup_mount = false, gid_option = false;
     for (size_t i = 0; i < r->n_mounts; i++) {
         const struct spec_mount *m = &r->mounts[i];

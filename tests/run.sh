@@ -180,8 +180,9 @@ for b in "${builds[@]}"; do
     section "integration tests: $b/cli/vse"
     xml=$logs/junit-$b.xml
     base=$(mktemp -d /tmp/vsetest-pytest-XXXXXX)
+    # --timeout (pytest-timeout): a hung test fails alone, its fixtures still clean up.
     VSE_BIN=$repo/$b/cli/vse timeout -k 30 2400 /usr/bin/python3 -m pytest -p no:cacheprovider \
-        -q -rs --junitxml="$xml" --basetemp="$base" tests/integration
+        -q -rs --timeout=300 --junitxml="$xml" --basetemp="$base" tests/integration
     rc=$?
     if [[ -s $xml ]]; then
         add_counts "$(junit_counts "$xml")"

@@ -9,7 +9,7 @@ PACKAGES=(
     meson ninja-build pkg-config gcc
     libyajl-dev libcap-dev libseccomp-dev libmnl-dev libsystemd-dev
     # tests
-    busybox-static python3 python3-pytest python3-jsonschema
+    busybox-static python3 python3-pytest python3-pytest-timeout python3-jsonschema
     iproute2 util-linux procps strace
     # comparison and benchmarks
     crun runc hyperfine time

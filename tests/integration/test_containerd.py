@@ -123,10 +123,11 @@ class CtrCase:
         for cid in self.ids:
             if self.status(cid)[0] is not None:
                 self("task", "kill", "-s", "SIGKILL", cid)
-                for _ in range(50):
-                    if self("task", "delete", "--force", cid).returncode == 0:
+                for _ in range(10):
+                    rc = self("task", "delete", "--force", cid, timeout=10).returncode
+                    if rc in (0, 124):
                         break
-                    time.sleep(0.1)
+                    time.sleep(0.2)
             self("container", "delete", cid)
         left = []
         root = os.path.join(self.env.runtime_root(self.path), self.env.namespace)

@@ -180,5 +180,164 @@ def test_run_with_terminal_console_socket(vse, bundle, tmp_path):
         srv.close()
         if result.get("fd") is not None:
             os.close(result["fd"])
-    assert "/dev/console" in out, out
+    assert "/dev/pts/0" in out, out  # the container's own devpts numbers from 0; runc prints it too
     assert "init-tty-ok" in out
+
+
+def test_run_tty_relay_and_size(vse, bundle):
+    """Foreground run with process.terminal and no console socket: vse relays between the
+    caller's terminal and the container's pty, and gives it the caller's size."""
+    import fcntl
+    import struct
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+    bundle.config["process"]["terminal"] = True
+    bundle.set_args("sh", "-c", "tty; stty size; read line; echo got:$line")
+    cid = vse.new_id()
+    p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--bundle", bundle.path, cid],
+                         stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    try:
+        out = ""
+        deadline = time.monotonic() + 20
+        while "33 77" not in out and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                out += os.read(master, 4096).decode(errors="replace")
+        os.write(master, b"typed-in\r")
+        assert p.wait(timeout=20) == 0
+        out += _read_pty(master, timeout=2)
+    finally:
+        if p.poll() is None:
+            vse("kill", cid, "KILL")
+            p.wait(timeout=20)
+        os.close(master)
+    assert "/dev/pts/0" in out, out
+    assert "33 77" in out, out
+    assert "got:typed-in" in out, out
+
+
+# The console must come from the container's own devpts instance (newinstance), not from the
+# host's /dev/ptmx: the pty then exists in the container's /dev/pts, /dev/console is that pty,
+# and the /dev/console bind sits on the same devpts superblock as /dev/pts.
+DEVPTS_CHECK = r"""
+echo tty=$(tty)
+echo pts=$(ls /dev/pts | tr '\n' ' ')
+echo console=$(stat -c %t:%T /dev/console) slave=$(stat -c %t:%T $(tty))
+awk '$5 == "/dev/pts" || $5 == "/dev/console" {print "mnt", $5, $3, $9}' /proc/self/mountinfo
+"""
+
+
+def _devpts_report(out):
+    tty = pts = console = slave = None
+    devs = {}
+    for line in out.replace("\r", "").splitlines():
+        if line.startswith("tty="):
+            tty = line[4:]
+        elif line.startswith("pts="):
+            pts = line[4:].split()
+        elif line.startswith("console="):
+            console, slave = [f.split("=")[1] for f in line.split()]
+        elif line.startswith("mnt "):
+            _, point, dev, fstype = line.split()
+            devs[point] = (dev, fstype)
+    return tty, pts, console, slave, devs
+
+
+def _assert_container_devpts(out):
+    tty, pts, console, slave, devs = _devpts_report(out)
+    assert tty and tty.startswith("/dev/pts/"), out
+    assert tty.rsplit("/", 1)[1] in pts, f"{tty} is not in the container's /dev/pts: {out}"
+    assert devs["/dev/pts"][1] == "devpts", out
+    return tty, console, slave, devs
+
+
+def test_run_console_is_from_the_container_devpts(vse, bundle, tmp_path):
+    sock_path = tmp_path / "console.sock"
+    srv = _console_server(sock_path)
+    result = {}
+    t = threading.Thread(target=_receive_master, args=(srv, result))
+    t.start()
+    bundle.config["process"]["terminal"] = True
+    bundle.set_args("sh", "-c", DEVPTS_CHECK)
+    cid = vse.new_id()
+    p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--console-socket",
+                          str(sock_path), "--bundle", bundle.path, cid],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        t.join(30)
+        assert result.get("fd") is not None, result
+        out = _read_pty(result["fd"])
+        assert p.wait(timeout=20) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srv.close()
+        if result.get("fd") is not None:
+            os.close(result["fd"])
+    tty, console, slave, devs = _assert_container_devpts(out)
+    assert console == slave, f"/dev/console is not the container's {tty}: {out}"
+    # the /dev/console bind and /dev/pts are the same devpts superblock (same st_dev)
+    assert devs["/dev/console"] == devs["/dev/pts"], out
+
+
+def test_exec_tty_is_from_the_container_devpts(vse, running, tmp_path):
+    sock_path = tmp_path / "console.sock"
+    srv = _console_server(sock_path)
+    result = {}
+    t = threading.Thread(target=_receive_master, args=(srv, result))
+    t.start()
+    p = subprocess.Popen([vse.bin, "--root", vse.root, "exec", "-t", "--console-socket",
+                          str(sock_path), running, "sh", "-c", DEVPTS_CHECK],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        t.join(30)
+        assert result.get("fd") is not None, result
+        out = _read_pty(result["fd"])
+        assert p.wait(timeout=20) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srv.close()
+        if result.get("fd") is not None:
+            os.close(result["fd"])
+    _assert_container_devpts(out)
+
+
+def test_seccomp_without_no_new_privileges_for_run_and_exec(vse, bundle, tmp_path):
+    """noNewPrivileges false: loading a filter needs CAP_SYS_ADMIN, so it has to happen before
+    the capabilities are dropped (runc's order). A non-root user with the default (reduced)
+    capabilities must still get the filter, in the init and in exec'd processes."""
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.config["process"]["user"] = {"uid": 65534, "gid": 65534}
+    bundle.config["root"]["readonly"] = False
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
+                      "errnoRet": 95}],
+    }
+    probe = ("grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status; "
+             "mkdir /tmp/vse-probe 2>&1; echo mkdir-rc=$?")
+    bundle.set_args("sh", "-c", probe)
+    cid = vse.new_id()
+    r = vse("run", "--bundle", bundle.path, cid)
+    assert r.returncode == 0, r.stderr
+    status = dict(l.split(":", 1) for l in r.stdout.splitlines() if ":" in l and
+                  l.split(":", 1)[0] in ("NoNewPrivs", "Seccomp", "CapEff"))
+    assert status["NoNewPrivs"].strip() == "0", r.stdout
+    assert status["Seccomp"].strip() == "2", r.stdout
+    assert int(status["CapEff"], 16) == 0, r.stdout  # uid 65534: no effective capabilities
+    assert "not supported" in r.stdout.lower() and "mkdir-rc=1" in r.stdout, r.stdout
+
+    bundle.set_args("sleep", "1000")
+    cid = vse.new_id()
+    rc, out = vse_files(vse, "run", "-d", "--bundle", bundle.path, cid, tmp_path=tmp_path)
+    assert rc == 0, out
+    r = vse("exec", cid, "sh", "-c", probe)
+    assert r.returncode == 0, r.stderr
+    assert "NoNewPrivs:\t0" in r.stdout and "Seccomp:\t2" in r.stdout, r.stdout
+    assert "not supported" in r.stdout.lower() and "mkdir-rc=1" in r.stdout, r.stdout

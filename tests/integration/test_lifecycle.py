@@ -244,3 +244,115 @@ def test_parallel_create_delete(vse, bundle, tmp_path):
     for cid in ids:
         assert leftover_cgroups(cid) == []
         assert processes_mentioning(cid) == []
+
+
+def test_preserve_fds(vse, bundle, tmp_path):
+    data = tmp_path / "shared.txt"
+    data.write_text("passed-through\n")
+    bundle.set_args("sh", "-c", "cat <&3; ls /proc/self/fd")
+    # The shell puts the file on fd 3 of vse, as a caller like containerd would.
+    cmd = [vse.bin, "--root", vse.root, "run", "--preserve-fds", "1", "--bundle", bundle.path,
+           vse.new_id()]
+    r = subprocess.run(["sh", "-c", 'exec "$@" 3<"$F"', "sh"] + cmd, env={"F": str(data)},
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    assert lines[0] == "passed-through"
+    # 0-2, the preserved 3, and ls's own directory fd: nothing else of vse leaks in.
+    assert len([x for x in lines[1:] if x.isdigit()]) <= 5, r.stdout
+
+
+def test_session_keyring_named_after_id(vse, bundle, tmp_path):
+    bundle.set_args("sleep", "100")
+    cid = vse.new_id()
+    assert vse_files(vse, "run", "-d", "--bundle", bundle.path, cid, tmp_path=tmp_path)[0] == 0
+    with open("/proc/keys") as f:
+        assert any(line.rstrip().endswith(f"{cid}: empty") or f" {cid}:" in line
+                   for line in f), "no keyring named after the container"
+    other = vse.new_id()
+    assert vse_files(vse, "run", "-d", "--no-new-keyring", "--bundle", bundle.path, other,
+                     tmp_path=tmp_path)[0] == 0
+    with open("/proc/keys") as f:
+        assert not any(f" {other}:" in line for line in f)
+
+
+def _blocking_hook(tmp_path):
+    """A createRuntime hook that records its pid and blocks: it holds `vse run` mid-create
+    (state dir, cgroup and init made, nothing committed) for as long as the test needs."""
+    pidfile = tmp_path / "hook.pid"
+    hook = tmp_path / "vse-block-hook.sh"
+    hook.write_text(f"#!/bin/sh\necho $$ > {pidfile}.tmp\n/bin/mv {pidfile}.tmp {pidfile}\n"
+                    "exec /bin/sleep 300\n")
+    hook.chmod(0o755)
+    return str(hook), pidfile
+
+
+def _kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def test_state_creating_then_kill_9_mid_run_and_delete_cleans_up(vse, bundle, tmp_path):
+    hook, pidfile = _blocking_hook(tmp_path)
+    bundle.config["hooks"] = {"createRuntime": [{"path": hook}]}
+    bundle.set_args("true")
+    cid = vse.new_id()
+    with open(tmp_path / "run.log", "wb") as log:
+        p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--bundle", bundle.path, cid],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    hook_pid = None
+    try:
+        wait_for(pidfile.exists, timeout=20, what="the createRuntime hook")
+        hook_pid = int(pidfile.read_text())
+        st = vse.state(cid)  # runc reports "creating" while create is in progress
+        assert st["status"] == "creating" and st["pid"] == 0, st
+        assert st["bundle"] == bundle.path, st
+        assert leftover_cgroups(cid), "the cgroup should exist mid-create"
+        p.kill()  # SIGKILL: no cleanup code of vse runs
+        p.wait(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if hook_pid:
+            _kill_quietly(hook_pid)
+    # The creator is gone (its lock with it); the init died with its parent (PDEATHSIG).
+    wait_for(lambda: processes_mentioning(cid) == [], what="the init to die")
+    assert vse.state(cid)["status"] == "stopped"
+    assert os.path.isdir(os.path.join(vse.root, cid))
+    vse("delete", "--force", cid, check=True)
+    assert not os.path.exists(os.path.join(vse.root, cid))
+    assert leftover_cgroups(cid) == []
+    assert "does not exist" in vse("state", cid).stderr
+
+
+def test_kill_9_mid_create_plain_delete_cleans_up(vse, bundle, tmp_path):
+    """The same for `create`, removed by a delete without --force (nothing ever ran)."""
+    hook, pidfile = _blocking_hook(tmp_path)
+    bundle.config["hooks"] = {"createRuntime": [{"path": hook}]}
+    bundle.set_args("true")
+    cid = vse.new_id()
+    with open(tmp_path / "create.log", "wb") as log:
+        p = subprocess.Popen([vse.bin, "--root", vse.root, "create", "--bundle", bundle.path,
+                              cid], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    hook_pid = None
+    try:
+        wait_for(pidfile.exists, timeout=20, what="the createRuntime hook")
+        hook_pid = int(pidfile.read_text())
+        assert vse.state(cid)["status"] == "creating"
+        listed = json.loads(vse("list", "--format", "json", check=True).stdout or "[]")
+        assert [c["status"] for c in listed if c["id"] == cid] == ["creating"], listed
+        p.kill()
+        p.wait(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if hook_pid:
+            _kill_quietly(hook_pid)
+    wait_for(lambda: processes_mentioning(cid) == [], what="the init to die")
+    vse("delete", cid, check=True)
+    assert not os.path.exists(os.path.join(vse.root, cid))
+    assert leftover_cgroups(cid) == []

@@ -1,7 +1,9 @@
 """Namespaces as the container sees them: hostname, pid 1, new vs host namespaces, user-namespace
 id mappings, time offsets, cgroup namespace root, and joining an existing netns by path."""
+import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -92,12 +94,88 @@ def test_user_namespace_mappings(vse, bundle):
                 uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
             assert uids == ["100000"] * 4
         finally:
-            p.kill()
+            vse("kill", cid, "KILL")
             out, err = p.communicate(timeout=20)
         maps = [l.split() for l in first.splitlines()]
         assert maps[0] == ["0", "100000", "65536"], (first, err)
         assert maps[1] == ["0", "100000", "65536"]
         assert maps[2] == ["0"]
+    finally:
+        for path, mode in changed:
+            os.chmod(path, mode)
+
+
+def test_user_namespace_oom_score_adj_and_sysctl(vse, bundle, tmp_path):
+    """The init and exec'd processes are non-dumpable while they set up, so their /proc/self
+    files belong to the host's root; the root of a user namespace must still be able to set
+    oomScoreAdj, and sysctls go through procfs from inside the user namespace."""
+    cfg = bundle.config
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]
+    cfg["process"]["oomScoreAdj"] = 555
+    cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    probe = "cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward"
+    changed = _open_up_to_root(bundle.rootfs)
+    try:
+        bundle.set_args("sh", "-c", probe)
+        r = vse("run", "--bundle", bundle.path, vse.new_id())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["555", "1"], r.stdout
+        bundle.set_args("sleep", "1000")
+        cid = vse.new_id()
+        with open(tmp_path / "run.log", "w") as log:
+            rc = subprocess.run([vse.bin, "--root", vse.root, "run", "-d", "--bundle",
+                                 bundle.path, cid], stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=log, timeout=60).returncode
+        assert rc == 0, (tmp_path / "run.log").read_text()
+        r = vse("exec", cid, "sh", "-c", probe)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["555", "1"], r.stdout
+    finally:
+        for path, mode in changed:
+            os.chmod(path, mode)
+
+
+def test_init_is_not_dumpable_during_setup(vse, bundle, tmp_path):
+    """PR_SET_DUMPABLE 0 from birth: while the init sets up (held here by a createRuntime
+    hook), its /proc/<pid> files belong to the host's root although it already runs as the
+    user namespace's root (host uid 100000); a dumpable process would own them itself."""
+    cfg = bundle.config
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]
+    state, ready, go = tmp_path / "state.json", tmp_path / "ready", tmp_path / "go"
+    hook = tmp_path / "vse-hold-hook.sh"
+    hook.write_text(f"#!/bin/sh\n/bin/cat > {state}\n: > {ready}\n"
+                    f"while [ ! -e {go} ]; do /bin/sleep 0.05; done\n")
+    hook.chmod(0o755)
+    cfg["hooks"] = {"createRuntime": [{"path": str(hook), "timeout": 30}]}
+    changed = _open_up_to_root(bundle.rootfs)
+    try:
+        bundle.set_args("sh", "-c", "stat -c %u /proc/self/status")
+        cid = vse.new_id()
+        p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--bundle", bundle.path, cid],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not ready.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert ready.exists(), "the createRuntime hook did not run"
+            pid = json.loads(state.read_text())["pid"]
+            with open(f"/proc/{pid}/status") as f:
+                uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+            assert uids == ["100000"] * 4, uids
+            assert os.stat(f"/proc/{pid}/status").st_uid == 0, "the init is dumpable"
+        finally:
+            go.touch()
+            out, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err
+        # after execve the container's process is dumpable again: its files are its own
+        assert out.split() == ["0"], out
     finally:
         for path, mode in changed:
             os.chmod(path, mode)
@@ -150,3 +228,23 @@ def test_bad_namespace_path_names_field(vse, bundle):
     assert r.returncode != 0
     assert "/nonexistent/vse-ns" in r.stderr and "namespaces" in r.stderr
     assert not os.path.exists(os.path.join(vse.root, cid))
+
+
+def test_join_pid_namespace_of_another_container(vse, bundle, tmp_path, rootfs_template):
+    from conftest import make_bundle
+    bundle.set_args("sleep", "100")
+    first = vse.new_id()
+    log = tmp_path / "first.log"
+    with open(log, "wb") as f:
+        r = subprocess.run([vse.bin, "--root", vse.root, "run", "-d", "--bundle", bundle.path,
+                            first], stdin=subprocess.DEVNULL, stdout=f, stderr=f, timeout=60)
+    assert r.returncode == 0, log.read_text()
+    init = vse.state(first)["pid"]
+    second = make_bundle(tmp_path, rootfs_template, name="second")
+    nss = second.config["linux"]["namespaces"]
+    second.config["linux"]["namespaces"] = [n for n in nss if n["type"] != "pid"] + [
+        {"type": "pid", "path": f"/proc/{init}/ns/pid"}]
+    out = run_in(vse, second, "sh", "-c", "echo $$; tr '\\0' ' ' < /proc/1/cmdline")
+    pid, cmdline = out.split("\n", 1)
+    assert pid != "1"  # the first container's init is pid 1 of that namespace
+    assert cmdline.split() == ["sleep", "100"]

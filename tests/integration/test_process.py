@@ -2,6 +2,7 @@
 exec errors."""
 import os
 import resource
+import subprocess
 
 import pytest
 
@@ -94,10 +95,18 @@ def test_oom_score_adj(vse, bundle):
     assert r.stdout.strip() == "421"
 
 
+def logged(r):
+    """stderr with the logfmt quoting undone: the CLI writes runc's `msg="exec \\"foo\\": ..."`."""
+    return r.stderr.replace('\\"', '"')
+
+
+NOT_FOUND = 'exec "vse-no-such-binary": executable file not found in $PATH'
+
+
 def test_exec_not_found_names_the_executable(vse, bundle):
     cid, r = run(vse, bundle, "vse-no-such-binary")
     assert r.returncode != 0
-    assert 'exec "vse-no-such-binary": executable file not found in $PATH' in r.stderr
+    assert NOT_FOUND in logged(r)
     assert not os.path.isdir(os.path.join(vse.root, cid))
 
 
@@ -106,9 +115,42 @@ def test_exec_permission_denied_names_the_executable(vse, bundle):
     with open(path, "w") as f:
         f.write("#!/bin/sh\n")
     os.chmod(path, 0o644)
-    _, r = run(vse, bundle, "/noexec")
+    cid, r = run(vse, bundle, "/noexec")
     assert r.returncode != 0
-    assert 'exec "/noexec": Permission denied' in r.stderr
+    assert 'exec "/noexec": Permission denied' in logged(r)
+    assert not os.path.isdir(os.path.join(vse.root, cid))
+
+
+def test_create_fails_for_a_missing_executable(vse, bundle):
+    """Like runc, create checks args[0] before reporting ready: no created container that can
+    never start."""
+    bundle.set_args("vse-no-such-binary")
+    cid = vse.new_id()
+    r = vse("create", "--bundle", bundle.path, cid, stdin=subprocess.DEVNULL)
+    assert r.returncode != 0
+    assert NOT_FOUND in logged(r)
+    assert not os.path.isdir(os.path.join(vse.root, cid))
+
+
+def test_exec_of_missing_or_denied_executable_names_it(vse, bundle, tmp_path):
+    path = os.path.join(bundle.rootfs, "noexec")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(path, 0o644)
+    bundle.set_args("sleep", "1000")
+    cid = vse.new_id()
+    with open(tmp_path / "run.log", "w") as log:
+        rc = subprocess.run([vse.bin, "--root", vse.root, "run", "-d", "--bundle", bundle.path,
+                             cid], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            timeout=60).returncode
+    assert rc == 0, (tmp_path / "run.log").read_text()
+    r = vse("exec", cid, "vse-no-such-binary")
+    assert r.returncode != 0
+    assert NOT_FOUND in logged(r)
+    r = vse("exec", cid, "/noexec")
+    assert r.returncode != 0
+    assert 'exec "/noexec": Permission denied' in logged(r)
+    assert vse("exec", cid, "true").returncode == 0
 
 
 def test_io_priority_and_scheduler(vse, bundle):

@@ -12,6 +12,7 @@ parent cgroup of its tasks), and `ctr run --runc-binary <runtime> --runc-root <d
 
 Both tear down everything they made, and report what they could not remove.
 """
+import hashlib
 import os
 import shlex
 import shutil
@@ -26,8 +27,16 @@ CONMON_PATHS = ["/usr/bin/conmon", "/usr/libexec/podman/conmon"]
 
 
 def run(cmd, timeout=60, env=None, input=None, check=False):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                       input=input)
+    """subprocess.run that turns a timeout into rc 124 with a message (a hung runtime must
+    fail one check, not abort the clean-up)."""
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                           input=input, stdin=subprocess.DEVNULL if input is None else None)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr
+        r = subprocess.CompletedProcess(cmd, 124, out or "",
+                                        (err or "") + f"\n[timed out after {timeout}s]")
     if check and r.returncode != 0:
         raise AssertionError(f"{shlex.join(cmd)} exited {r.returncode}\n"
                              f"stdout: {r.stdout}\nstderr: {r.stderr}")
@@ -39,8 +48,7 @@ def with_tty(cmd, timeout=60, env=None):
     script = shutil.which("script")
     if script is None:
         raise RuntimeError("script (util-linux/bsdutils) is not installed")
-    r = subprocess.run([script, "-qec", shlex.join(cmd), "/dev/null"], capture_output=True,
-                       text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    r = run([script, "-qec", shlex.join(cmd), "/dev/null"], timeout=timeout, env=env)
     r.stdout = r.stdout.replace("\r\n", "\n")
     return r
 
@@ -109,7 +117,7 @@ tmp_dir = "{d}/tmp"
             cmd += ["--runtime", runtime]
         return cmd
 
-    def __call__(self, *args, runtime=None, timeout=90, check=False, tty=False, input=None):
+    def __call__(self, *args, runtime=None, timeout=30, check=False, tty=False, input=None):
         cmd = self.base(runtime) + [str(a) for a in args]
         if tty:
             return with_tty(cmd, timeout=timeout, env=self.env)
@@ -222,7 +230,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
     def ctr(self, *args):
         return [self.ctr_bin, "-a", self.sock, "-n", self.namespace] + [str(a) for a in args]
 
-    def __call__(self, *args, timeout=60, check=False, tty=False):
+    def __call__(self, *args, timeout=15, check=False, tty=False):
         cmd = self.ctr(*args)
         if tty:
             return with_tty(cmd, timeout=timeout)
@@ -258,10 +266,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             for tid in r.stdout.split():
                 self("task", "kill", "-s", "SIGKILL", tid)
             for tid in r.stdout.split():
-                for _ in range(40):
-                    if self("task", "delete", "--force", tid).returncode == 0:
+                for _ in range(10):
+                    rc = self("task", "delete", "--force", tid, timeout=15).returncode
+                    if rc in (0, 124):
                         break
-                    time.sleep(0.1)
+                    time.sleep(0.2)
             r = self("container", "ls", "-q")
             for cid in r.stdout.split():
                 self("container", "delete", cid)
@@ -291,7 +300,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         left = hostobjs.remove_cgroup_tree(self.namespace)
         if left:
             problems.append(f"cgroups not removable: {left}")
-        # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir is
+        # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir is,
+        # named sha256(<grpc address>/<namespace>/<id>); a killed shim leaves its socket.
+        for cid in self.ids:
+            name = hashlib.sha256(f"{self.sock}/{self.namespace}/{cid}".encode()).hexdigest()
+            try:
+                os.unlink(os.path.join("/run/containerd/s", name))
+            except OSError:
+                pass
         if not self.shim_dir_existed:
             try:
                 os.rmdir("/run/containerd/s")

@@ -86,7 +86,10 @@ class Table:
         elif outcome == "FAIL" and report.longrepr is not None:
             crash = getattr(report.longrepr, "reprcrash", None)
             reason = crash.message if crash is not None else str(report.longrepr)
-            reason = reason.splitlines()[0] if reason else ""
+            lines = [l.strip() for l in reason.splitlines() if l.strip()]
+            # the client's own error line says most ("Error: vse: ...", "ctr: ...")
+            reason = next((l for l in lines[1:] if "Error:" in l or "ctr:" in l),
+                          lines[0] if lines else "")
         self.reasons[(client, check, image, runtime)] = reason
         self._write(f"RESULT {client:10} {check:38} {image:6} {runtime:5} {outcome}"
                     + (f"  ({reason[:100]})" if reason else ""))
