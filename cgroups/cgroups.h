@@ -22,6 +22,10 @@ struct cgroup_opts {
     bool systemd;             /* --systemd-cgroup */
     const char *mount_root;   /* NULL: /sys/fs/cgroup (tests point it at a scratch tree) */
     const struct vse_logger *log;
+    /* linux.devices (may be NULL): each device gets an "allow rwm" rule after the config's
+     * rules, as runc does, so the nodes the runtime creates can be used. Create only. */
+    const struct spec_device *devices;
+    size_t n_devices;
 };
 
 int cgroup_detect_mode(const char *mount_root, enum cgroup_mode *mode, struct vse_err *err);

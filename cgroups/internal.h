@@ -94,6 +94,8 @@ struct cgroup_manager {
     int clone_fd;           /* O_PATH fd of the v2 cgroup for CLONE_INTO_CGROUP, or -1 */
     int oom_fd;             /* eventfd (v1) or inotify fd (v2), -1 until asked */
     int oom_watch_fd;       /* v1: memory.oom_control kept open for the eventfd */
+    struct cg_dev_rule *dev_extra; /* allow rules for linux.devices */
+    size_t n_dev_extra;
 };
 
 /* ---- fs_paths.c: where the container's cgroup lives ---- */
@@ -154,8 +156,9 @@ struct cg_dev_rule {
 #define CG_DEV_MKNOD 1u
 #define CG_DEV_READ 2u
 #define CG_DEV_WRITE 4u
-int cg_dev_rules(const struct spec_resources *res, struct cg_dev_rule **rules, size_t *n,
-                 struct vse_err *err);
+/* The config's rules, then `extra` (linux.devices), then runc's default allow list. */
+int cg_dev_rules(const struct spec_resources *res, const struct cg_dev_rule *extra,
+                 size_t n_extra, struct cg_dev_rule **rules, size_t *n, struct vse_err *err);
 /* Loads the BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to dirfd with
  * BPF_F_ALLOW_MULTI (devices_bpf.c); replaces the one vse attached before on update. */
 int cg_bpf_devices_apply(const char *cgroup_path, const struct cg_dev_rule *rules, size_t n,

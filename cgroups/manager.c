@@ -52,11 +52,27 @@ static struct cgroup_manager *manager_new(const struct cgroup_opts *opts,
     return m;
 }
 
+static void add_device_rules(struct cgroup_manager *m, const struct cgroup_opts *opts)
+{
+    if (opts->n_devices == 0 || opts->devices == NULL)
+        return;
+    m->dev_extra = vse_zalloc(opts->n_devices * sizeof(*m->dev_extra));
+    for (size_t i = 0; i < opts->n_devices; i++) {
+        const struct spec_device *d = &opts->devices[i];
+        if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+            continue; /* fifos need no device rule */
+        m->dev_extra[m->n_dev_extra++] = (struct cg_dev_rule){
+            .allow = true, .type = d->type == 'b' ? 'b' : 'c', .major = d->major,
+            .minor = d->minor, .access = CG_DEV_MKNOD | CG_DEV_READ | CG_DEV_WRITE};
+    }
+}
+
 int cgroup_manager_create(const struct cgroup_opts *opts, const struct spec_resources *res,
                           struct cgroup_manager **out, struct vse_err *err)
 {
     const struct cgroup_driver *drv = opts->systemd ? &cg_driver_systemd : &cg_driver_cgroupfs;
     _cleanup_cgroup_manager_ struct cgroup_manager *m = manager_new(opts, drv);
+    add_device_rules(m, opts);
     int ret = drv->create(m, res, err);
     if (ret < 0)
         return ret;
@@ -200,6 +216,7 @@ void cgroup_manager_free(struct cgroup_manager *m)
         free(m->h[i].path);
     }
     free(m->h);
+    free(m->dev_extra);
     if (m->clone_fd >= 0)
         close(m->clone_fd);
     if (m->oom_fd >= 0)

@@ -91,11 +91,11 @@ static int parse_access(const char *s, unsigned *out, size_t i, struct vse_err *
     return 0;
 }
 
-int cg_dev_rules(const struct spec_resources *res, struct cg_dev_rule **rules, size_t *n,
-                 struct vse_err *err)
+int cg_dev_rules(const struct spec_resources *res, const struct cg_dev_rule *extra,
+                 size_t n_extra, struct cg_dev_rule **rules, size_t *n, struct vse_err *err)
 {
     size_t cfg = res ? res->n_devices : 0;
-    size_t total = cfg + VSE_ARRAY_SIZE(default_rules);
+    size_t total = cfg + n_extra + VSE_ARRAY_SIZE(default_rules);
     _cleanup_free_ struct cg_dev_rule *r = vse_zalloc(total * sizeof(*r));
     for (size_t i = 0; i < cfg; i++) {
         const struct spec_device_rule *d = &res->devices[i];
@@ -109,7 +109,9 @@ int cg_dev_rules(const struct spec_resources *res, struct cg_dev_rule **rules, s
         if (ret < 0)
             return ret;
     }
-    memcpy(r + cfg, default_rules, sizeof(default_rules));
+    if (n_extra)
+        memcpy(r + cfg, extra, n_extra * sizeof(*extra));
+    memcpy(r + cfg + n_extra, default_rules, sizeof(default_rules));
     *rules = steal_ptr(r);
     *n = total;
     return 0;

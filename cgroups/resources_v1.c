@@ -383,7 +383,7 @@ static int v1_devices(struct cgroup_manager *m, const struct spec_resources *res
         return res->n_devices ? -err->code : (vse_err_clear(err), 0);
     _cleanup_free_ struct cg_dev_rule *rules = NULL;
     size_t n = 0;
-    int ret = cg_dev_rules(res, &rules, &n, err);
+    int ret = cg_dev_rules(res, m->dev_extra, m->n_dev_extra, &rules, &n, err);
     if (ret < 0)
         return ret;
     for (size_t i = 0; i < n; i++) {

@@ -246,7 +246,7 @@ static int v2_devices(struct cgroup_manager *m, const struct spec_resources *res
         return 0;
     _cleanup_free_ struct cg_dev_rule *rules = NULL;
     size_t n = 0;
-    int ret = cg_dev_rules(res, &rules, &n, err);
+    int ret = cg_dev_rules(res, m->dev_extra, m->n_dev_extra, &rules, &n, err);
     if (ret == 0)
         ret = cg_bpf_devices_apply(h->path, rules, n, err);
     return ret < 0 ? vse_err_prefix(err, "linux.resources.devices") : 0;

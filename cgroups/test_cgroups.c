@@ -508,6 +508,24 @@ static void test_v2_scratch(void)
 
 /* ---- BPF program shape ---- */
 
+static void test_device_rule_order(void)
+{
+    struct spec_device_rule deny = {.allow = false, .type = 'a', .major = -1, .minor = -1};
+    struct spec_resources res = {.devices = &deny, .n_devices = 1};
+    struct cg_dev_rule fuse = {true, 'c', 10, 229, 7};
+    struct cg_dev_rule *rules = NULL;
+    size_t n = 0;
+    struct vse_err err = {0};
+    CHECK_OK(cg_dev_rules(&res, &fuse, 1, &rules, &n, &err), err);
+    CHECK(n == 12 && !rules[0].allow && rules[0].type == 'a', "config rule first");
+    CHECK(n == 12 && rules[1].allow && rules[1].major == 10 && rules[1].minor == 229,
+          "linux.devices rule after the config's");
+    CHECK(n == 12 && rules[2].access == CG_DEV_MKNOD && rules[11].major == 5 &&
+              rules[11].minor == 2,
+          "runc's defaults last");
+    free(rules);
+}
+
 static void test_bpf_build(void)
 {
     struct cg_dev_rule rules[] = {
@@ -683,7 +701,7 @@ static void real_bpf_checks(struct real_ctx *c)
     _cleanup_free_ struct cg_dev_rule *rules = NULL;
     size_t n = 0;
     struct vse_err err = {0};
-    CHECK_OK(cg_dev_rules(&res, &rules, &n, &err), err);
+    CHECK_OK(cg_dev_rules(&res, NULL, 0, &rules, &n, &err), err);
     int ret = cg_bpf_devices_apply(c->bpf_dir, rules, n, &err);
     CHECK_OK(ret, err);
     /* applying again replaces the program (update) */
@@ -749,6 +767,7 @@ int main(void)
     test_v1_errors();
     test_hybrid_scratch();
     test_v2_scratch();
+    test_device_rule_order();
     test_bpf_build();
     test_real_kernel();
     printf("%d checks, %d failures\n", checks, failures);

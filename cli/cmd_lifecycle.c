@@ -161,7 +161,13 @@ int cmd_delete(struct cli_ctx *c, int argc, char **argv)
     if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
         return status;
     struct vse_err err = {0};
-    if (runtime_delete(&c->rt, pos[0], force, &err) < 0)
+    if (runtime_delete(&c->rt, pos[0], force, &err) == -ENOENT && force) {
+        /* As runc and crun: `delete --force` of a container that is already gone succeeds,
+         * so callers (containerd's shim, conmon) can clean up unconditionally. */
+        vse_log(&c->log->logger, VSE_LOG_DEBUG, "delete --force %s: %s", pos[0], err.msg);
+        return 0;
+    }
+    if (err.code)
         return cli_error_err(c, &err);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -210,6 +211,9 @@ int main(int argc, char **argv)
         print_version();
         return 0;
     }
+    if (rest && runtime_command_needs_protection(rest[0]) &&
+        runtime_protect_binary(argv, environ, &err) < 0)
+        return cli_error_err(&c, &err);
     if (cli_log_open(&log, g.log, g.log_json, g.debug, &err) < 0)
         return cli_error_err(&c, &err);
     c.rt = (struct vse_runtime){

@@ -223,6 +223,32 @@ static uint64_t oom_count_or_zero(struct cgroup_manager *cg)
     return n;
 }
 
+/* The v1 notification comes when the cgroup enters OOM, just before the kernel picks a
+ * victim; it also comes when the cgroup is removed. Returns the new count of OOM events
+ * reported: a notification while the cgroup exists is one OOM (as runc reports it), whose
+ * kill the counter shows a moment later. */
+static uint64_t on_oom_notification(struct container_state *st, uint64_t reported,
+                                    void (*emit)(void *, const char *), void *data)
+{
+    for (int i = 0; i < 20; i++) {
+        uint64_t n = 0;
+        struct vse_err err = {0};
+        if (cgroup_manager_oom_count(st->cgroup, &n, &err) < 0)
+            return reported; /* the cgroup is gone: not an OOM */
+        if (n > reported) {
+            for (uint64_t k = reported; k < n; k++)
+                emit_oom(st->id, emit, data);
+            return n;
+        }
+        usleep(5000);
+    }
+    /* v2's memory.events also changes for "high" and "max" events: only a count is an OOM. */
+    if (cgroup_manager_mode(st->cgroup) == CGROUP_MODE_V2)
+        return reported;
+    emit_oom(st->id, emit, data);
+    return reported + 1;
+}
+
 int runtime_events(const struct vse_runtime *rt, const char *id, bool stats_once,
                    unsigned interval_ms, void (*emit)(void *data, const char *json_line),
                    void *data, struct vse_err *err)
@@ -268,10 +294,7 @@ int runtime_events(const struct vse_runtime *rt, const char *id, bool stats_once
         int n = poll(&pfd, oom_fd >= 0 ? 1 : 0, (int) (wait < 200 ? wait : 200));
         if (n > 0) {
             drain(oom_fd);
-            uint64_t now_ooms = oom_count_or_zero(st->cgroup);
-            if (now_ooms > ooms)
-                emit_oom(st->id, emit, data);
-            ooms = now_ooms;
+            ooms = on_oom_notification(st, ooms, emit, data);
         }
     }
 }

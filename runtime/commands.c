@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "json/json.h"
+#include "security/security.h"
 
 /* How long delete waits for a SIGKILLed init to go away. */
 #define KILL_WAIT_MS 10000
@@ -344,4 +345,15 @@ int runtime_delete(const struct vse_runtime *rt, const char *id, bool force,
     if (status != CONTAINER_STOPPED && (ret = kill_and_wait(st, status, err)) < 0)
         return ret;
     return container_destroy(rt, st, err);
+}
+
+int runtime_protect_binary(char **argv, char **envp, struct vse_err *err)
+{
+    return security_protect_self_exe(argv, envp, err);
+}
+
+bool runtime_command_needs_protection(const char *command)
+{
+    return command != NULL && (strcmp(command, "create") == 0 || strcmp(command, "run") == 0 ||
+                               strcmp(command, "exec") == 0);
 }

@@ -137,11 +137,13 @@ struct exec_ctx {
     int sync_parent, sync_child;
     int pidfd;
     int master;
+    int seccomp_cache;
 };
 
 static void exec_ctx_release(struct exec_ctx *c)
 {
-    int *fds[] = {&c->init_pidfd, &c->sync_parent, &c->sync_child, &c->pidfd, &c->master};
+    int *fds[] = {&c->init_pidfd, &c->sync_parent, &c->sync_child, &c->pidfd, &c->master,
+                  &c->seccomp_cache};
     for (size_t i = 0; i < VSE_ARRAY_SIZE(fds); i++)
         vse_closep(fds[i]);
 }
@@ -225,8 +227,7 @@ static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
     if ((ret = exec_process_attrs(c, err)) < 0)
         return ret;
     struct security_seccomp *filter __attribute__((cleanup(security_seccomp_freep))) = NULL;
-    if (s->linux_ && s->linux_->seccomp &&
-        (ret = security_seccomp_compile(s->linux_->seccomp, c->rt->log, &filter, err)) < 0)
+    if ((ret = seccomp_compile_cached(s, c->seccomp_cache, c->rt->log, &filter, err)) < 0)
         return ret;
     /* Without no_new_privs the filter needs CAP_SYS_ADMIN: before the capabilities go. */
     bool early = filter && !p->no_new_privileges;
@@ -280,6 +281,8 @@ static int spawn_exec(struct exec_ctx *c, struct vse_err *err)
     }
     vse_closep(&c->sync_child);
     c->sync_child = -1;
+    vse_closep(&c->seccomp_cache);
+    c->seccomp_cache = -1;
     int ret;
     if (cgroup_fd < 0 && c->st->cgroup &&
         (ret = cgroup_manager_attach(c->st->cgroup, pid, err)) < 0)
@@ -315,32 +318,35 @@ static int await_exec(struct exec_ctx *c, struct vse_err *err)
     }
 }
 
-static int check_exec_status(const struct container_state *st, struct vse_err *err)
+/* Takes the init's pidfd (which proves it alive and not a reused pid) and checks that the
+ * container accepts a new process. */
+static int open_init(struct exec_ctx *c, struct vse_err *err)
 {
-    enum container_status status = container_state_status(st);
-    if (status == CONTAINER_STOPPED)
-        return vse_fail(err, EINVAL, "cannot exec in a stopped container");
-    if (status == CONTAINER_PAUSED)
-        return vse_fail(err, EINVAL, "cannot exec in a paused container");
-    if (status == CONTAINER_CREATING)
+    if (c->st->pid <= 0 && container_state_status(c->st) == CONTAINER_CREATING)
         return vse_fail(err, EINVAL, "cannot exec in a container that is being created");
+    c->init_pidfd = container_state_pidfd(c->st, err);
+    if (c->init_pidfd == -ESRCH)
+        return vse_fail(err, EINVAL, "cannot exec in a stopped container");
+    if (c->init_pidfd < 0)
+        return c->init_pidfd;
+    if (container_state_live_status(c->st) == CONTAINER_PAUSED)
+        return vse_fail(err, EINVAL, "cannot exec in a paused container");
     return 0;
 }
 
 static int exec_in(struct exec_ctx *c, int sigfd, int *exit_status, struct vse_err *err)
 {
-    int ret = check_exec_status(c->st, err);
-    if (ret < 0)
-        return ret;
     if (c->p->terminal && !c->o->console_socket && c->o->detach)
         return vse_fail(err, EINVAL, "--tty with --detach needs --console-socket");
-    if ((c->init_pidfd = container_state_pidfd(c->st, err)) < 0)
-        return c->init_pidfd;
+    int ret = open_init(c, err);
+    if (ret < 0)
+        return ret;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return vse_fail_errno(err, "sync socketpair");
     c->sync_parent = sv[0];
     c->sync_child = sv[1];
+    c->seccomp_cache = seccomp_cache_for(c->rt, c->st->spec);
     pid_t pid = spawn_exec(c, err);
     if (pid < 0 || (ret = await_exec(c, err)) < 0) {
         if (c->pidfd >= 0) {
@@ -375,7 +381,7 @@ int runtime_exec(const struct vse_runtime *rt, const struct runtime_exec_opts *o
     {
         struct exec_ctx c __attribute__((cleanup(exec_ctx_release))) = {
             .rt = rt, .o = o, .st = st, .p = &e.p, .init_pidfd = -1, .sync_parent = -1,
-            .sync_child = -1, .pidfd = -1, .master = -1};
+            .sync_child = -1, .pidfd = -1, .master = -1, .seccomp_cache = -1};
         ret = exec_in(&c, sigfd, exit_status, err);
     }
     if (!o->detach)

@@ -201,8 +201,10 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
     if ((ret = hooks_run(&a->spec->hooks.create_container, "createContainer", c->state_json,
                          err)) < 0)
         return ret;
-    if (a->spec->linux_ && a->spec->linux_->seccomp &&
-        (ret = security_seccomp_compile(a->spec->linux_->seccomp, a->rt->log, &filter, err)) < 0)
+    ret = seccomp_compile_cached(a->spec, a->seccomp_cache_fd, a->rt->log, &filter, err);
+    if (a->seccomp_cache_fd >= 0)
+        close(a->seccomp_cache_fd);
+    if (ret < 0)
         return ret;
     if ((ret = rootfs_pivot(&c->rctx, err)) < 0 || (ret = ns_apply_uts(a->spec, err)) < 0 ||
         (ret = ns_apply_sysctl(a->spec->linux_, err)) < 0 ||

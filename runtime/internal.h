@@ -54,6 +54,15 @@ int hooks_run(const struct spec_hook_list *l, const char *kind, const char *stat
 void hooks_run_warn(const struct spec_hook_list *l, const char *kind, const char *state_json,
                     const struct vse_logger *log);
 
+/* The seccomp filter cache of the state root, opened in the runtime's (host's) mount namespace
+ * before the child is cloned, so no path is resolved where the container could plant a file;
+ * -1 when the config has no filter or there is no usable cache. */
+int seccomp_cache_for(const struct vse_runtime *rt, const struct spec *s);
+struct security_seccomp;
+/* security_seccomp_compile_opts() with that cache. */
+int seccomp_compile_cached(const struct spec *s, int cache_fd, const struct vse_logger *log,
+                           struct security_seccomp **out, struct vse_err *err);
+
 /* Removes what a container owns on the host: poststop hooks, cgroups, the state dir. */
 int container_destroy(const struct vse_runtime *rt, struct container_state *st,
                       struct vse_err *err);
@@ -75,6 +84,7 @@ struct init_args {
     int lock_fd;        /* the parent's state lock: closed first, or `start` would wait on it */
     const int *ns_fds;  /* [SPEC_NS_COUNT] */
     bool unshare_cgroupns; /* CLONE_NEWCGROUP was left out of clone3 (cgroup joined later) */
+    int seccomp_cache_fd;  /* security_seccomp_cache_open() in the host's namespace, or -1 */
     bool in_user_ns;
 };
 /* The container init: the straight list of steps of docs/design.md; never returns. */

@@ -37,6 +37,9 @@ struct create_ctx {
     int fifo_fd;
     int pidfd;
     int master; /* pty master for a foreground run with a terminal */
+    int seccomp_cache; /* the filter cache dir, handed to the init */
+    char *config_text; /* <bundle>/config.json as read: parsed, then copied to the state dir */
+    size_t config_len;
     bool committed;
 };
 
@@ -53,10 +56,12 @@ static void create_ctx_release(struct create_ctx *c)
     if (!c->committed && c->dir_made)
         vse_rm_rf(c->st->dir, &ignored);
     ns_close_fds(c->ns_fds);
-    int *fds[] = {&c->sync_parent, &c->sync_child, &c->fifo_fd, &c->pidfd, &c->master};
+    int *fds[] = {&c->sync_parent, &c->sync_child, &c->fifo_fd, &c->pidfd, &c->master,
+                  &c->seccomp_cache};
     for (size_t i = 0; i < VSE_ARRAY_SIZE(fds); i++)
         vse_closep(fds[i]);
     container_state_free(c->st);
+    free(c->config_text);
 }
 
 #define _cleanup_create_ctx_ __attribute__((cleanup(create_ctx_release)))
@@ -76,6 +81,18 @@ static char *rootfs_of(const struct spec *s, const char *bundle)
     return vse_asprintf("%s/%s", bundle, s->root->path);
 }
 
+/* Reads <bundle>/config.json once: parsed here, and the same bytes go to the state dir. */
+static int load_config(struct create_ctx *c, struct vse_err *err)
+{
+    _cleanup_free_ char *path = vse_asprintf("%s/config.json", c->st->bundle);
+    int ret = vse_read_file_at(AT_FDCWD, path, &c->config_text, &c->config_len, err);
+    if (ret < 0)
+        return ret;
+    if ((ret = spec_parse(c->config_text, &c->st->spec, err)) < 0)
+        return vse_err_prefix(err, "%s", path);
+    return 0;
+}
+
 /* Step 1: config, id, the state directory (mkdir is the exclusivity check) and its lock. */
 static int create_state_dir(struct create_ctx *c, struct vse_err *err)
 {
@@ -87,7 +104,7 @@ static int create_state_dir(struct create_ctx *c, struct vse_err *err)
     st->id = vse_strdup(c->o->id);
     if ((st->bundle = absolute_path(c->o->bundle, err)) == NULL)
         return -err->code;
-    if ((ret = spec_load_bundle(st->bundle, &st->spec, err)) < 0)
+    if ((ret = load_config(c, err)) < 0)
         return ret;
     if (st->spec->root == NULL || st->spec->root->path == NULL)
         return vse_fail(err, EINVAL, "root.path: required");
@@ -118,14 +135,8 @@ static int create_state_dir(struct create_ctx *c, struct vse_err *err)
 
 static int copy_config(const struct create_ctx *c, struct vse_err *err)
 {
-    _cleanup_free_ char *src = vse_asprintf("%s/config.json", c->st->bundle);
     _cleanup_free_ char *dst = vse_asprintf("%s/config.json", c->st->dir);
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    int ret = vse_read_file_at(AT_FDCWD, src, &text, &len, err);
-    if (ret < 0)
-        return ret;
-    return vse_write_file_atomic(dst, text, len, 0600, err);
+    return vse_write_file_atomic(dst, c->config_text, c->config_len, 0600, err);
 }
 
 /* state.json without a pid, as soon as there is a cgroup to record: `state` reports
@@ -147,6 +158,8 @@ static int create_resources(struct create_ctx *c, struct vse_err *err)
         .systemd = c->rt->systemd_cgroup,
         .mount_root = c->rt->cgroup_root,
         .log = c->rt->log,
+        .devices = s->linux_ ? s->linux_->devices : NULL,
+        .n_devices = s->linux_ ? s->linux_->n_devices : 0,
     };
     int ret = cgroup_manager_create(&opts, s->linux_ ? s->linux_->resources : NULL,
                                     &c->st->cgroup, err);
@@ -226,11 +239,12 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
         flags &= ~(uint64_t) CLONE_NEWCGROUP;
         unshare_cgroupns = true;
     }
+    c->seccomp_cache = seccomp_cache_for(c->rt, s);
     struct init_args args = {
         .rt = c->rt, .o = c->o, .spec = s, .id = c->st->id, .bundle = c->st->bundle,
         .rootfs = c->st->rootfs, .created = c->st->created, .sync_fd = c->sync_child,
         .fifo_fd = c->fifo_fd, .lock_fd = c->st->lock_fd, .ns_fds = c->ns_fds,
-        .unshare_cgroupns = unshare_cgroupns,
+        .unshare_cgroupns = unshare_cgroupns, .seccomp_cache_fd = c->seccomp_cache,
         .in_user_ns = (flags & CLONE_NEWUSER) != 0,
     };
     pid_t pid;
@@ -250,6 +264,8 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
     c->sync_child = -1;
     vse_closep(&c->fifo_fd);
     c->fifo_fd = -1;
+    vse_closep(&c->seccomp_cache);
+    c->seccomp_cache = -1;
     ns_close_fds(c->ns_fds);
     int ret = proc_stat_start_time(pid, &c->st->start_time, NULL);
     if (ret < 0)
@@ -350,7 +366,8 @@ static void create_ctx_init(struct create_ctx *c, const struct vse_runtime *rt,
                             const struct runtime_create_opts *o, bool is_run)
 {
     *c = (struct create_ctx){.rt = rt, .o = o, .is_run = is_run, .sync_parent = -1,
-                             .sync_child = -1, .fifo_fd = -1, .pidfd = -1, .master = -1};
+                             .sync_child = -1, .fifo_fd = -1, .pidfd = -1, .master = -1,
+                             .seccomp_cache = -1};
     for (int t = 0; t < SPEC_NS_COUNT; t++)
         c->ns_fds[t] = -1;
 }
@@ -367,17 +384,23 @@ int runtime_create(const struct vse_runtime *rt, const struct runtime_create_opt
     return 0;
 }
 
-/* Re-takes the container after a foreground run: someone may have deleted it meanwhile. */
-static int finish_run(const struct vse_runtime *rt, const char *id, bool keep,
-                      struct vse_err *err)
+/* Re-takes the lock after a foreground run and removes the container, unless someone deleted
+ * it meanwhile: delete removes the lock file with the directory, so a lock file without links
+ * is a container that is gone (and a new one with the same id has a lock file of its own). */
+static int finish_run(struct create_ctx *c, struct vse_err *err)
 {
-    if (keep)
+    if (c->o->keep)
         return 0;
-    _cleanup_container_state_ struct container_state *st = NULL;
-    struct vse_err ignored = {0};
-    if (container_state_load(rt, id, true, &st, &ignored) < 0)
+    int lock = c->st->lock_fd;
+    while (flock(lock, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return vse_fail_errno(err, "lock %s/lock", c->st->dir);
+    struct stat sb;
+    if (fstat(lock, &sb) < 0)
+        return vse_fail_errno(err, "stat %s/lock", c->st->dir);
+    if (sb.st_nlink == 0)
         return 0;
-    return container_destroy(rt, st, err);
+    return container_destroy(c->rt, c->st, err);
 }
 
 static int start_and_wait(struct create_ctx *c, int sigfd, int *exit_status,
@@ -392,13 +415,14 @@ static int start_and_wait(struct create_ctx *c, int sigfd, int *exit_status,
     }
     if (c->o->detach)
         return 0;
-    /* The lock would block every other command on this container while it runs. */
-    vse_closep(&c->st->lock_fd);
-    c->st->lock_fd = -1;
+    /* The lock would block every other command on this container while it runs; the fd stays
+     * to take it again afterwards. */
+    if (flock(c->st->lock_fd, LOCK_UN) < 0)
+        return vse_fail_errno(err, "unlock %s/lock", c->st->dir);
     ret = wait_forward(c->pidfd, sigfd, c->master, c->sync_parent, exit_status, err);
     if (ret < 0)
         return ret;
-    return finish_run(c->rt, c->st->id, c->o->keep, err);
+    return finish_run(c, err);
 }
 
 int runtime_run(const struct vse_runtime *rt, const struct runtime_create_opts *o,

@@ -38,6 +38,13 @@ struct runtime_create_opts {
 
 int runtime_validate_id(const char *id, struct vse_err *err);
 
+/* Commands that start processes inside a container (create, run, exec) call this first: it
+ * re-executes vse from a sealed in-memory copy of itself, so a container can never reach and
+ * overwrite the vse binary on disk through /proc/<pid>/exe (CVE-2019-5736). Returns 0 when
+ * already running from the sealed copy; on success otherwise it does not return. */
+int runtime_protect_binary(char **argv, char **envp, struct vse_err *err);
+bool runtime_command_needs_protection(const char *command);
+
 int runtime_create(const struct vse_runtime *rt, const struct runtime_create_opts *o,
                    struct vse_err *err);
 int runtime_start(const struct vse_runtime *rt, const char *id, struct vse_err *err);

@@ -205,6 +205,11 @@ enum container_status container_state_status(const struct container_state *st)
         return status_without_pid(st);
     if (!init_alive(st))
         return CONTAINER_STOPPED;
+    return container_state_live_status(st);
+}
+
+enum container_status container_state_live_status(const struct container_state *st)
+{
     _cleanup_free_ char *fifo = vse_asprintf("%s/exec.fifo", st->dir);
     if (access(fifo, F_OK) == 0)
         return CONTAINER_CREATED;

@@ -41,6 +41,9 @@ static inline void container_state_freep(struct container_state **st)
 
 /* Status from the live process (pidfd + start time), the exec fifo and the cgroup freezer. */
 enum container_status container_state_status(const struct container_state *st);
+/* The same for an init known to be alive (e.g. a pidfd was just taken): created, running or
+ * paused, without reading /proc again. */
+enum container_status container_state_live_status(const struct container_state *st);
 
 /* A pidfd for the init, or -ESRCH when it is gone or the pid was reused. */
 int container_state_pidfd(const struct container_state *st, struct vse_err *err);

@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "process/process.h"
+#include "security/security.h"
 
 /* Only the bytes in use go over the wire: the header plus the text with its NUL. */
 static size_t msg_size(const struct sync_msg *m)
@@ -128,7 +129,7 @@ pid_t clone3_nondumpable(uint64_t flags, int cgroup_fd, int *pidfd)
      * container's processes cannot open its /proc/<pid> files (exe, fd, mem, ...) while it
      * sets up; execve resets it. A rootless parent must stay able to write the uid_map of a
      * new user namespace, which a non-dumpable child's root-owned /proc files forbid. */
-    bool hide = geteuid() == 0 || !(flags & CLONE_NEWUSER);
+    bool hide = !(flags & CLONE_NEWUSER) || geteuid() == 0;
     int was = hide ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : 0;
     if (hide && was != 0)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -156,6 +157,23 @@ int exec_resolved(const char *path, const struct spec_process *p, struct vse_err
     char *empty_env[] = {NULL};
     execve(path, p->args, p->env ? p->env : empty_env);
     return vse_fail_errno(err, "exec \"%s\"", p->args[0]);
+}
+
+int seccomp_cache_for(const struct vse_runtime *rt, const struct spec *s)
+{
+    if (s->linux_ == NULL || s->linux_->seccomp == NULL)
+        return -1;
+    return security_seccomp_cache_open(rt->root, rt->log);
+}
+
+int seccomp_compile_cached(const struct spec *s, int cache_fd, const struct vse_logger *log,
+                           struct security_seccomp **out, struct vse_err *err)
+{
+    *out = NULL;
+    if (s->linux_ == NULL || s->linux_->seccomp == NULL)
+        return 0;
+    struct security_seccomp_opts opts = {.cache_dirfd = cache_fd};
+    return security_seccomp_compile_opts(s->linux_->seccomp, &opts, log, out, err);
 }
 
 int write_pid_file(const char *path, pid_t pid, struct vse_err *err)

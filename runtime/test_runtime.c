@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -148,6 +151,21 @@ static void test_state(void)
     CHECK(runtime_list(&rt, &list, &n, &err) == 0 && n == 2);
     container_info_list_free(list, n);
 
+    /* No pid yet (create in progress): "creating" while someone holds the lock, a dead
+     * creator's leftover ("stopped") otherwise. */
+    make_state(&rt, "early", 0, 0);
+    CHECK(container_state_load(&rt, "early", false, &st, &err) == 0);
+    if (st) {
+        CHECK(container_state_status(st) == CONTAINER_STOPPED);
+        _cleanup_free_ char *lock = vse_asprintf("%s/lock", st->dir);
+        _cleanup_close_ int creator = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        CHECK(creator >= 0 && flock(creator, LOCK_EX) == 0);
+        CHECK(container_state_status(st) == CONTAINER_CREATING);
+        container_state_free(st);
+        st = NULL;
+    }
+    CHECK(runtime_delete(&rt, "early", false, &err) == 0);
+
     /* delete refuses a running container without force, with runc's wording. */
     _cleanup_free_ char *fifo = vse_asprintf("%s/live/exec.fifo", root);
     unlink(fifo);
@@ -218,6 +236,23 @@ static void test_hooks(void)
     vse_rm_rf(dir, &err);
 }
 
+/* The child of clone3_nondumpable is non-dumpable from its first instruction; the parent gets
+ * its own setting back. */
+static void test_clone3_nondumpable(void)
+{
+    CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
+    int pidfd = -1;
+    pid_t pid = clone3_nondumpable(0, -1, &pidfd);
+    if (pid == 0)
+        _exit(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 1);
+    CHECK(pid > 0);
+    CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
+    siginfo_t si = {0};
+    CHECK(waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) == 0);
+    CHECK(si.si_code == CLD_EXITED && si.si_status == 0);
+    close(pidfd);
+}
+
 int main(void)
 {
     test_ids();
@@ -225,6 +260,7 @@ int main(void)
     test_state();
     test_sync();
     test_hooks();
+    test_clone3_nondumpable();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

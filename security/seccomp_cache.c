@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,12 +242,11 @@ static int write_all_fd(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* A private temp file: O_EXCL, so a planted file or symlink of that name is never written. */
+/* A private temp file: O_EXCL, so a planted file or symlink of that name is never written,
+ * and another writer's temp file is never touched (that store just fails). */
 static int create_temp(int dirfd, const char *tmp)
 {
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     /* exactly 0600, whatever the umask */
@@ -286,7 +286,11 @@ int seccomp_cache_store(int dirfd, const char *key, size_t key_len,
                 "key are over the cache's limits", n_insns, key_len);
         return -EFBIG;
     }
-    snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int) getpid());
+    /* Not the pid: every container init is pid 1 of its own namespace. */
+    uint64_t nonce = 0;
+    if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t) sizeof(nonce))
+        nonce = (uint64_t) getpid() ^ (uint64_t) (uintptr_t) &nonce;
+    snprintf(tmp, sizeof(tmp), ".%s.%016llx.tmp", name, (unsigned long long) nonce);
     int ret = write_and_rename(dirfd, tmp, name, buf, len);
     if (ret < 0) {
         vse_log(log, VSE_LOG_WARN, "seccomp: cache file %s not written: %s", name,

@@ -6,7 +6,8 @@
 #   4. integration tests (pytest tests/integration) against build/cli/vse, then build-asan/cli/vse
 #   5. a leak check: no mounts, cgroups, netns, links or processes of vse-* left behind
 # The last line is exactly "N passed, N failed, N skipped"; the exit status is non-zero when
-# anything failed or nothing ran.
+# anything failed or nothing ran. VSE_TESTS (default tests/integration) narrows the integration
+# tests for a quick local run, e.g. VSE_TESTS=tests/integration/test_cli.py tests/run.sh
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -182,7 +183,7 @@ for b in "${builds[@]}"; do
     base=$(mktemp -d /tmp/vsetest-pytest-XXXXXX)
     # --timeout (pytest-timeout): a hung test fails alone, its fixtures still clean up.
     VSE_BIN=$repo/$b/cli/vse timeout -k 30 2400 /usr/bin/python3 -m pytest -p no:cacheprovider \
-        -q -rs --timeout=300 --junitxml="$xml" --basetemp="$base" tests/integration
+        -q -rs --timeout=300 --junitxml="$xml" --basetemp="$base" ${VSE_TESTS:-tests/integration}
     rc=$?
     if [[ -s $xml ]]; then
         add_counts "$(junit_counts "$xml")"
@@ -208,7 +209,8 @@ if [[ -n $old ]]; then
     echo "$old" | sed 's/^/  /'
 fi
 if [[ -n $new ]]; then
-    echo "LEAKED by the suite:"
+    echo "LEAKED during the suite (on a shared machine, another run at the same time can show"
+    echo "up here too):"
     echo "$new" | sed 's/^/  /'
     failed=$((failed + 1))
 else

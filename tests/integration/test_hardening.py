@@ -181,18 +181,65 @@ def fds_of(listing):
     return sorted(int(x) for x in listing.split())
 
 
+# Listing /proc/$$/fd from a command inside the container races with the shell's own pipes and
+# saved fds (`ls /proc/$$/fd | tr` can see the shell's pipe before it closes its end). So the
+# container's shell reports "ready" and blocks in the `read` builtin, where it has nothing else
+# open, and the host lists the process's fds then.
+IDLE = "echo ready; read x"
+
+
+def fds_when_idle(cmd, pid_of):
+    """Starts cmd (a list) with stdin/stdout pipes, waits for "ready", returns (lines before
+    it, {fd: link}) of the process pid_of() names, then lets it exit."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in p.stdout:
+            if line.strip() == "ready":
+                break
+            lines.append(line.rstrip("\n"))
+        else:
+            raise AssertionError(f"no ready line: {lines} {p.stderr.read()}")
+        pid = pid_of()
+        fds = {}
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                fds[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                fds[int(fd)] = "?"
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        p.wait(timeout=30)
+        return lines, fds
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_no_runtime_fd_leaks_into_container(vse, bundle):
-    r = run(vse, bundle, "sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; echo; ls -l /proc/$$/fd")
-    assert fds_of(r.stdout.splitlines()[0]) == [0, 1, 2], r.stdout
+    bundle.set_args("sh", "-c", IDLE)
+    cid = vse.new_id()
+    _, fds = fds_when_idle([vse.bin, "--root", vse.root, "run", "-b", bundle.path, cid],
+                           lambda: vse.state(cid)["pid"])
+    assert sorted(fds) == [0, 1, 2], fds
+
+
+def exec_pid(pid_file):
+    """vse exec writes the pid file once the process has exec'd, maybe after it printed."""
+    assert wait_for(lambda: pid_file.exists() and pid_file.read_text().strip()), "no pid file"
+    return int(pid_file.read_text())
 
 
 def test_no_runtime_fd_leaks_into_exec(vse, bundle, tmp_path):
     bundle.set_args("sleep", "1000")
     rc, out, cid = detach(vse, bundle, tmp_path)
     assert rc == 0, out
-    r = vse("exec", cid, "sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; echo; ls -l /proc/$$/fd",
-            check=True)
-    assert fds_of(r.stdout.splitlines()[0]) == [0, 1, 2], r.stdout
+    pid_file = tmp_path / "exec.pid"
+    _, fds = fds_when_idle([vse.bin, "--root", vse.root, "exec", "--pid-file", str(pid_file),
+                            cid, "sh", "-c", IDLE], lambda: exec_pid(pid_file))
+    assert sorted(fds) == [0, 1, 2], fds
 
 
 @pytest.mark.parametrize("fd", [3, 4, 5, 6, 7, 8, 9])
@@ -219,15 +266,13 @@ def test_preserve_fds_passes_exactly_the_requested(vse, bundle, tmp_path):
     a.write_text("three\n")
     b.write_text("four\n")
     c.write_text("five\n")
-    bundle.set_args("sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; echo; cat <&3; cat <&4")
+    bundle.set_args("sh", "-c", "cat <&3; cat <&4; " + IDLE)
     cid = vse.new_id()
     cmd = (f"exec 3<{a} 4<{b} 5<{c}; exec {vse.bin} --root {vse.root} run --preserve-fds 2 "
            f"-b {bundle.path} {cid}")
-    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
-    assert fds_of(lines[0]) == [0, 1, 2, 3, 4], r.stdout
-    assert lines[1:3] == ["three", "four"], r.stdout
+    lines, fds = fds_when_idle(["bash", "-c", cmd], lambda: vse.state(cid)["pid"])
+    assert sorted(fds) == [0, 1, 2, 3, 4], fds
+    assert lines == ["three", "four"], lines
 
 
 # --------------------------------------------------------------------------- CVE-2021-30465

@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import struct
+import subprocess
 
 import pytest
 
@@ -95,7 +96,9 @@ def primed(vse, sbundle, tmp_path):
     """A state root whose cache holds the default profile's program (from a first run)."""
     results, log = run_logged(vse, sbundle, tmp_path)
     assert results == EXPECTED, results
-    assert "seccomp: cache stored: " in log, log
+    assert "seccomp: cache stored: " in log, (
+        "no cache activity in the debug log (the container init must open the cache with "
+        "security_seccomp_cache_open and compile with security_seccomp_compile_opts):\n" + log)
     path = only_cache_file(vse)
     with open(path, "rb") as f:
         return path, f.read()
@@ -206,6 +209,24 @@ def test_changed_profile_gets_its_own_entry(vse, sbundle, tmp_path, primed):
     assert "seccomp: cache stored" in log, log
     assert results == EXPECTED, results
     assert len(glob.glob(os.path.join(cache_dir(vse), "*.bpf"))) == 2
+    results, log = run_logged(vse, sbundle, tmp_path)
+    assert "seccomp: cache hit" in log, log
+    assert results == EXPECTED, results
+
+
+def test_concurrent_first_runs_leave_one_valid_file(vse, sbundle, tmp_path):
+    """Container inits are all pid 1 of their namespace: their temp files must not collide."""
+    procs = []
+    for _ in range(4):
+        cid = vse.new_id()
+        procs.append(subprocess.Popen([vse.bin, "--root", vse.root, "run", "-b", sbundle.path,
+                                       cid], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))
+    for p in procs:
+        out, errtext = p.communicate(timeout=60)
+        assert p.returncode == 0, errtext
+        assert dict(l.split() for l in out.splitlines() if len(l.split()) == 2) == EXPECTED
+    assert os.listdir(cache_dir(vse)) == [os.path.basename(only_cache_file(vse))]
     results, log = run_logged(vse, sbundle, tmp_path)
     assert "seccomp: cache hit" in log, log
     assert results == EXPECTED, results
