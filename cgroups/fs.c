@@ -90,32 +90,63 @@ static int mkdir_one(const char *dir, bool *made, struct vse_err *err)
     return vse_fail_errno(err, "cgroups: mkdir %s", dir);
 }
 
-/* Creates <mount>/<rel> one component at a time. The vse-owned parents may vanish under us
- * (another vse removing an empty "vse"): ENOENT restarts the walk a few times. */
+static int count_levels(const char *rel)
+{
+    int total = 1;
+    for (const char *p = rel; *p; p++)
+        total += *p == '/';
+    return total;
+}
+
+/* v1 cpuset: with cgroup.clone_children set in a directory vse owns, the kernel copies
+ * cpus/mems into each new child itself, so a container's leaf needs no read-parent-and-write
+ * (six file operations) and no cpuset update on every start. */
+static void cpuset_clone_children(const char *dir)
+{
+    _cleanup_free_ char *p = vse_asprintf("%s/cgroup.clone_children", dir);
+    struct vse_err ignored = {0};
+    vse_write_file_at(AT_FDCWD, p, "1", 1, &ignored);
+}
+
+/* mkdir of the directory `level` components above the leaf, and what a new one needs. */
+static int make_level(const struct cgroup_manager *m, const struct cg_mount *mnt,
+                      struct cg_hier *h, int level, struct vse_err *err)
+{
+    _cleanup_free_ char *dir = ancestor(h->path, level);
+    bool made = false;
+    int ret = mkdir_one(dir, &made, err);
+    if (ret < 0)
+        return ret;
+    /* Directories made for an absolute path are ours to remove too. */
+    if (made && level >= h->removable)
+        h->removable = level + 1;
+    bool owned = level < h->removable;
+    if (made && (mnt->ctrls & CG_BIT(CG_CPUSET)) && !mnt->v2) {
+        ret = cpuset_inherit(dir, err);
+        if (ret == 0 && owned && level > 0)
+            cpuset_clone_children(dir);
+    }
+    if (mnt->v2 && owned && level > 0)
+        enable_subtree(m, dir);
+    return ret;
+}
+
+/* Creates <mount>/<rel>. On v1 the parents usually exist (the shared "vse" is kept once
+ * made), so the leaf is tried first; ENOENT walks down from the top, one component at a
+ * time. v2 always walks: each owned parent's cgroup.subtree_control is (re)checked. The
+ * vse-owned parents may vanish under us (another vse removing an empty pod directory):
+ * ENOENT restarts the walk a few times. */
 static int make_hier_dirs(const struct cgroup_manager *m, const struct cg_mount *mnt,
                           struct cg_hier *h, struct vse_err *err)
 {
-    int total = 0;
-    for (const char *p = m->rel; *p; p++)
-        total += *p == '/';
-    total += 1;
+    int ret = -ENOENT;
+    if (!mnt->v2 && (ret = make_level(m, mnt, h, 0, err)) != -ENOENT)
+        return ret;
+    int total = count_levels(m->rel);
     for (int attempt = 0;; attempt++) {
-        int ret = 0;
-        for (int level = total - 1; level >= 0 && ret == 0; level--) {
-            _cleanup_free_ char *dir = ancestor(h->path, level);
-            bool made = false;
-            ret = mkdir_one(dir, &made, err);
-            if (ret < 0)
-                break;
-            /* Directories made for an absolute path are ours to remove too. */
-            if (made && level >= h->removable)
-                h->removable = level + 1;
-            bool owned = level < h->removable;
-            if (made && (mnt->ctrls & CG_BIT(CG_CPUSET)) && !mnt->v2)
-                ret = cpuset_inherit(dir, err);
-            if (mnt->v2 && owned && level > 0)
-                enable_subtree(m, dir);
-        }
+        ret = 0;
+        for (int level = total - 1; level >= 0 && ret == 0; level--)
+            ret = make_level(m, mnt, h, level, err);
         if (ret != -ENOENT || attempt >= 5)
             return ret;
     }
@@ -150,17 +181,17 @@ static void add_hier(struct cgroup_manager *m, const struct cg_mount *mnt, int r
     };
 }
 
-/* The caller's own cgroup in a hierarchy: the container must never land in (or be) it. */
-static bool is_callers_cgroup(const struct cg_mount *mnt, const char *rel)
+/* The caller's own cgroup in a hierarchy: the container must never land in (or be) it.
+ * self_cgroup is the text of /proc/self/cgroup, read once per create. */
+static bool is_callers_cgroup(const char *self_cgroup, const struct cg_mount *mnt,
+                              const char *rel)
 {
-    _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-    if (f == NULL)
-        return false;
-    _cleanup_free_ char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        char *c1 = strchr(line, ':');
+    for (const char *line = self_cgroup; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen(line);
+        _cleanup_free_ char *copy = vse_strndup(line, len);
+        line = end ? end + 1 : NULL;
+        char *c1 = strchr(copy, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (c2 == NULL)
             continue;
@@ -177,11 +208,16 @@ static int create_dirs(struct cgroup_manager *m, const struct cg_host *host,
                        const struct spec_resources *res, int removable, bool real_root,
                        struct vse_err *err)
 {
+    _cleanup_free_ char *self_cgroup = NULL;
+    struct vse_err ignored = {0};
+    if (real_root && vse_read_file_at(AT_FDCWD, "/proc/self/cgroup", &self_cgroup, NULL,
+                                      &ignored) < 0)
+        self_cgroup = NULL;
     for (size_t i = 0; i < host->n_mounts; i++) {
         const struct cg_mount *mnt = &host->mounts[i];
         if (!cg_hier_wanted(host, mnt, res))
             continue;
-        if (real_root && is_callers_cgroup(mnt, m->rel))
+        if (real_root && is_callers_cgroup(self_cgroup, mnt, m->rel))
             return vse_fail(err, EINVAL, "linux.cgroupsPath: %s/%s is vse's own cgroup",
                             mnt->dir, m->rel);
         add_hier(m, mnt, removable);
@@ -231,10 +267,16 @@ static int rmdir_tree(const char *dir, struct vse_err *err)
     return rmdir_retry(dir, err);
 }
 
-/* Parents vse owns go when empty; someone else's cgroup in them (EBUSY, ENOTEMPTY) is fine. */
-static void rmdir_owned_parents(const struct cg_hier *h)
+/* Parents vse owns go when empty; someone else's cgroup in them (EBUSY, ENOTEMPTY) is fine.
+ * The shared top-level "vse" directory stays: every container start would otherwise pay a
+ * mkdir and an rmdir in each hierarchy for it (docs/cgroups.md). */
+static void rmdir_owned_parents(const struct cg_hier *h, const char *rel)
 {
+    int top = count_levels(rel) - 1;
+    bool shared_top = strncmp(rel, CG_VSE_PARENT "/", sizeof(CG_VSE_PARENT)) == 0;
     for (int level = 1; level < h->removable; level++) {
+        if (level == top && shared_top)
+            return;
         _cleanup_free_ char *dir = ancestor(h->path, level);
         if (rmdir(dir) < 0 && errno != ENOENT)
             return;
@@ -254,7 +296,7 @@ static int remove_dirs(struct cgroup_manager *m, struct vse_err *err)
             }
             continue;
         }
-        rmdir_owned_parents(&m->h[i]);
+        rmdir_owned_parents(&m->h[i], m->rel);
     }
     return first;
 }

@@ -122,33 +122,79 @@ static int read_v2_controllers(const char *dir, unsigned *ctrls, struct vse_err 
     return 0;
 }
 
-/* The super options of the cgroup (v1) mount at dir, from /proc/self/mountinfo; NULL when dir
- * is not a cgroup mount point (a scratch tree). */
-static char *mountinfo_cgroup_options(const char *dir)
+/* The v1 cgroup mounts of /proc/self/mountinfo: mount point and super options
+ * ("rw,cpu,cpuacct"). Read and parsed once per probe. */
+struct v1_mountinfo {
+    char **dirs, **opts;
+    size_t n;
+};
+
+static void v1_mountinfo_add_line(struct v1_mountinfo *mi, const char *line)
 {
-    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (f == NULL)
-        return NULL;
-    _cleanup_free_ char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        char mnt[4096], fstype[64];
-        /* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, dir) != 0)
-            continue;
-        char *sep = strstr(line, " - ");
-        if (sep == NULL)
-            continue;
-        char superopts[4096];
-        if (sscanf(sep + 3, "%63s %*s %4095s", fstype, superopts) != 2)
-            continue;
-        if (strcmp(fstype, "cgroup") == 0)
-            return vse_strdup(superopts);
+    char mnt[4096], fstype[64], superopts[4096];
+    /* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+        return;
+    const char *sep = strstr(line, " - ");
+    if (sep == NULL || sscanf(sep + 3, "%63s %*s %4095s", fstype, superopts) != 2 ||
+        strcmp(fstype, "cgroup") != 0)
+        return;
+    mi->dirs = vse_reallocarray(mi->dirs, mi->n + 1, sizeof(*mi->dirs));
+    mi->opts = vse_reallocarray(mi->opts, mi->n + 1, sizeof(*mi->opts));
+    mi->dirs[mi->n] = vse_strdup(mnt);
+    mi->opts[mi->n++] = vse_strdup(superopts);
+}
+
+static void v1_mountinfo_read(struct v1_mountinfo *mi)
+{
+    _cleanup_free_ char *text = NULL;
+    struct vse_err ignored = {0};
+    if (vse_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &text, NULL, &ignored) < 0)
+        return;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        v1_mountinfo_add_line(mi, line);
+}
+
+static void v1_mountinfo_clear(struct v1_mountinfo *mi)
+{
+    for (size_t i = 0; i < mi->n; i++) {
+        free(mi->dirs[i]);
+        free(mi->opts[i]);
     }
+    free(mi->dirs);
+    free(mi->opts);
+}
+
+/* The super options of the cgroup mount at dir; NULL when dir is not a cgroup mount point
+ * (a scratch tree). The last mount on a mount point is the visible one. */
+static const char *mountinfo_cgroup_options(const struct v1_mountinfo *mi, const char *dir)
+{
+    for (size_t i = mi->n; i-- > 0;)
+        if (strcmp(mi->dirs[i], dir) == 0)
+            return mi->opts[i];
     return NULL;
 }
 
-static void probe_v1_entry(struct cg_host *host, const char *root, const char *name)
+/* Another directory already probed that is the same v1 hierarchy (the same superblock), as
+ * when one hierarchy is bind-mounted twice (cpu and cpuacct as two mounts of cpu,cpuacct).
+ * Joining it twice would only repeat the mkdir and the cgroup.procs write. */
+static bool same_hierarchy_seen(const dev_t *devs, size_t n, dev_t dev)
+{
+    for (size_t i = 0; i < n; i++)
+        if (devs[i] == dev)
+            return true;
+    return false;
+}
+
+struct v1_probe {
+    struct v1_mountinfo mountinfo;
+    dev_t *devs;     /* st_dev of each cgroup mount taken so far */
+    size_t n_devs;
+};
+
+static void probe_v1_entry(struct cg_host *host, struct v1_probe *pr, const char *root,
+                           const char *name)
 {
     if (strcmp(name, "unified") == 0 || name[0] == '.')
         return;
@@ -157,13 +203,20 @@ static void probe_v1_entry(struct cg_host *host, const char *root, const char *n
     /* cpu -> cpu,cpuacct style symlinks name the same hierarchy twice: take directories. */
     if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return;
-    _cleanup_free_ char *opts = mountinfo_cgroup_options(dir);
+    const char *opts = mountinfo_cgroup_options(&pr->mountinfo, dir);
     unsigned ctrls = controllers_in_list(opts ? opts : name);
     /* Named hierarchies (name=systemd) carry no controller: vse does not join them. */
     if (ctrls == 0)
         return;
+    /* Only real mounts can be told apart by st_dev (a scratch tree is one file system). */
+    if (opts && same_hierarchy_seen(pr->devs, pr->n_devs, st.st_dev))
+        return;
     if (!is_file(dir, "cgroup.procs"))
         return;
+    if (opts) {
+        pr->devs = vse_reallocarray(pr->devs, pr->n_devs + 1, sizeof(*pr->devs));
+        pr->devs[pr->n_devs++] = st.st_dev;
+    }
     host_add(host, name, dir, ctrls, false);
 }
 
@@ -172,9 +225,13 @@ static int probe_v1(struct cg_host *host, const char *root, struct vse_err *err)
     _cleanup_closedir_ DIR *d = opendir(root);
     if (d == NULL)
         return vse_fail_errno(err, "cgroup mount root %s", root);
+    struct v1_probe pr = {0};
+    v1_mountinfo_read(&pr.mountinfo);
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        probe_v1_entry(host, root, de->d_name);
+        probe_v1_entry(host, &pr, root, de->d_name);
+    v1_mountinfo_clear(&pr.mountinfo);
+    free(pr.devs);
     return 0;
 }
 

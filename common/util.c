@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -276,13 +277,38 @@ int vse_rm_rf(const char *path, struct vse_err *err)
     return rm_rf_at(AT_FDCWD, path, st.st_dev, err);
 }
 
+/* Days since 1970-01-01 -> proleptic Gregorian year, month (1-12), day (1-31). Eras of 400
+ * years (146097 days) repeat exactly; inside an era the year is counted from March, so the
+ * leap day comes last and needs no special case. */
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+    days += 719468; /* 0000-03-01 to 1970-01-01 */
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned) (days - era * 146097);                        /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                 /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                      /* March = 0 */
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int64_t) yoe + era * 400 + (*month <= 2);
+}
+
+/* UTC by arithmetic: gmtime_r would make glibc load the time zone (/etc/localtime) first,
+ * a file read on every container start for a value that never depends on it. */
+void vse_rfc3339_format(int64_t secs, long nsec, char *buf, size_t len)
+{
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    unsigned sod = (unsigned) (secs - days * 86400);
+    int64_t year;
+    unsigned month, day;
+    civil_from_days(days, &year, &month, &day);
+    snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02u.%09ldZ", (long long) year, month, day,
+             sod / 3600, sod / 60 % 60, sod % 60, nsec);
+}
+
 void vse_rfc3339_now(char *buf, size_t len)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
+    vse_rfc3339_format(ts.tv_sec, ts.tv_nsec, buf, len);
 }

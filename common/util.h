@@ -49,5 +49,8 @@ int vse_parse_uint64(const char *s, uint64_t *out);
 
 /* Current wall clock as RFC 3339 with nanoseconds, UTC ("2026-11-25T17:57:47.123456789Z"). */
 void vse_rfc3339_now(char *buf, size_t len);
+/* The same for a given time (seconds since the epoch, nanoseconds), without the time zone
+ * machinery of libc: gmtime_r would read /etc/localtime first. */
+void vse_rfc3339_format(int64_t secs, long nsec, char *buf, size_t len);
 
 #endif

@@ -322,3 +322,25 @@ int process_close_fds_from(int first_fd, const int *keep, size_t n_keep)
     }
     return close_between(next, ~0U);
 }
+
+int process_close_inherited_fds(int first_fd)
+{
+    if (first_fd < 0)
+        return -EINVAL;
+    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -errno;
+    int self = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        long fd = strtol(de->d_name, NULL, 10);
+        if (fd == self || fd < first_fd || fd > INT_MAX)
+            continue;
+        int flags = fcntl((int) fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC))
+            close((int) fd);
+    }
+    return 0;
+}

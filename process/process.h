@@ -50,4 +50,10 @@ int process_find_executable(const struct spec_process *p, char **path, struct vs
 /* Closes every fd >= first_fd except the listed ones (close_range where available). */
 int process_close_fds_from(int first_fd, const int *keep, size_t n_keep);
 
+/* Closes every fd >= first_fd that is not close-on-exec: what our caller left open to us (vse
+ * opens all of its own fds O_CLOEXEC). A process that waits before it execs (a created
+ * container's init) must not hold them: a caller reading a pipe until EOF would hang, as it
+ * does not with runc, whose init gets only stdio and the preserved fds. */
+int process_close_inherited_fds(int first_fd);
+
 #endif

@@ -541,6 +541,21 @@ static void test_close_fds_from(void)
     CHECK(fcntl(fds[1], F_GETFD) < 0 && fcntl(fds[4], F_GETFD) < 0, "kept fds not closed");
 }
 
+/* Only fds without FD_CLOEXEC (left to us by our caller) go, and only from first_fd up. */
+static void test_close_inherited_fds(void)
+{
+    int low = open("/dev/null", O_RDONLY);
+    int inherited = open("/dev/null", O_RDONLY);
+    int own = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(low >= 0 && inherited > low && own > inherited, "open: %m");
+    CHECK(process_close_inherited_fds(inherited) == 0, "close_inherited_fds");
+    CHECK(fcntl(low, F_GETFD) >= 0, "fd %d below first_fd was closed", low);
+    CHECK(fcntl(inherited, F_GETFD) < 0, "inherited fd %d still open", inherited);
+    CHECK(fcntl(own, F_GETFD) >= 0, "close-on-exec fd %d was closed", own);
+    close(low);
+    close(own);
+}
+
 int main(void)
 {
     if (geteuid() != 0) {
@@ -569,5 +584,6 @@ int main(void)
     RUN(&c, test_exec_errors);
     RUN(&c, test_find_executable);
     RUN(&c, test_close_fds_from);
+    RUN(&c, test_close_inherited_fds);
     return test_summary(&c);
 }

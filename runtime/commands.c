@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,11 +331,36 @@ int container_destroy(const struct vse_runtime *rt, struct container_state *st,
     return vse_rm_rf(st->dir, err);
 }
 
+/* A state directory without state.json is what a create killed before its first state write
+ * leaves (it holds no cgroup yet: the early state is written right after the cgroup is made).
+ * runc removes such a directory on delete; so do we, under its lock, and only while the lock
+ * file is still linked and state.json still absent, so a directory a new create of the same id
+ * made meanwhile is left alone. The "does not exist" error stays for the caller. */
+static void remove_stateless_dir(const struct vse_runtime *rt, const char *id)
+{
+    _cleanup_free_ char *dir = vse_asprintf("%s/%s", rt->root, id);
+    _cleanup_free_ char *lock = vse_asprintf("%s/lock", dir);
+    _cleanup_free_ char *state = vse_asprintf("%s/state.json", dir);
+    _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return;
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || sb.st_nlink == 0 || lstat(state, &sb) == 0 || errno != ENOENT)
+        return;
+    struct vse_err ignored = {0};
+    vse_rm_rf(dir, &ignored);
+}
+
 int runtime_delete(const struct vse_runtime *rt, const char *id, bool force,
                    struct vse_err *err)
 {
     _cleanup_container_state_ struct container_state *st = NULL;
     int ret = container_state_load(rt, id, true, &st, err);
+    if (ret == -ENOENT)
+        remove_stateless_dir(rt, id);
     if (ret < 0)
         return ret;
     enum container_status status = container_state_status(st);

@@ -243,9 +243,11 @@ void init_main(const struct init_args *a)
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* Dies with the runtime during setup instead of lingering half-made. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* Everything above the preserved fds stays out of the container. */
-    close_range(3 + (unsigned) (a->o->preserve_fds > 0 ? a->o->preserve_fds : 0), ~0U,
-                CLOSE_RANGE_CLOEXEC);
+    /* Everything above the preserved fds stays out of the container: our caller's are closed
+     * now (we may wait in `created` for a long time), our own at execve. */
+    unsigned first_free = 3 + (unsigned) (a->o->preserve_fds > 0 ? a->o->preserve_fds : 0);
+    process_close_inherited_fds((int) first_free);
+    close_range(first_free, ~0U, CLOSE_RANGE_CLOEXEC);
 
     struct init_ctx c = {
         .a = a,

@@ -174,6 +174,14 @@ static void test_state(void)
     CHECK(runtime_delete(&rt, "reused", false, &err) == 0);
     _cleanup_free_ char *gone = vse_asprintf("%s/reused", root);
     CHECK(access(gone, F_OK) < 0 && errno == ENOENT);
+
+    /* A directory without state.json (a create killed before its first state write) still
+     * reads as "does not exist", and delete removes it, as runc does. */
+    _cleanup_free_ char *stateless = vse_asprintf("%s/stateless", root);
+    CHECK(mkdir(stateless, 0700) == 0);
+    CHECK(runtime_delete(&rt, "stateless", true, &err) == -ENOENT);
+    CHECK(strcmp(err.msg, "container does not exist") == 0);
+    CHECK(access(stateless, F_OK) < 0 && errno == ENOENT);
     vse_rm_rf(root, &err);
 }
 

@@ -48,6 +48,11 @@ static uint64_t known_caps(uint64_t mask)
     return n >= 64 ? mask : mask & ((1ULL << n) - 1);
 }
 
+/* Drops with one prctl per capability and no probing: PR_CAPBSET_DROP of a capability that
+ * is already gone succeeds, so reading the set first (one PR_CAPBSET_READ per capability)
+ * would only double the syscalls. cap_max_bits() is the kernel's count, found once by libcap
+ * when it is loaded. EPERM (no CAP_SETPCAP) is an error only when the capability is still
+ * there, so a process whose bounding set is already small enough needs no CAP_SETPCAP. */
 int security_apply_bounding(const struct spec_capabilities *c, struct vse_err *err)
 {
     uint64_t keep = c ? c->bounding : 0;
@@ -55,45 +60,53 @@ int security_apply_bounding(const struct spec_capabilities *c, struct vse_err *e
     for (int cap = 0; cap < n; cap++) {
         if (keep & (1ULL << cap))
             continue;
-        int present = cap_get_bound((cap_value_t) cap);
-        if (present <= 0)
-            continue; /* already gone, or unknown to the kernel */
-        if (cap_drop_bound((cap_value_t) cap) < 0) {
-            char name[64];
-            return vse_fail_errno(err, "process.capabilities.bounding: dropping %s",
-                                  cap_label(cap, name, sizeof(name)));
-        }
+        if (prctl(PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) == 0)
+            continue;
+        int saved = errno;
+        if (saved == EINVAL || (saved == EPERM && cap_get_bound((cap_value_t) cap) <= 0))
+            continue; /* unknown to the kernel, or already gone */
+        char name[64];
+        errno = saved;
+        return vse_fail_errno(err, "process.capabilities.bounding: dropping %s",
+                              cap_label(cap, name, sizeof(name)));
     }
     return 0;
 }
 
-/* The current permitted and bounding sets as bitmasks. */
-static int current_sets(uint64_t *permitted, uint64_t *bounding, struct vse_err *err)
+/* The current permitted set (one capget). */
+static int current_permitted(uint64_t *permitted, struct vse_err *err)
 {
     _cleanup_cap_ cap_t cur = cap_get_proc();
     if (cur == NULL)
         return vse_fail_errno(err, "process.capabilities: cap_get_proc");
     *permitted = 0;
-    *bounding = 0;
     int n = cap_count();
     for (int cap = 0; cap < n; cap++) {
         cap_flag_value_t v = CAP_CLEAR;
         if (cap_get_flag(cur, (cap_value_t) cap, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
             *permitted |= 1ULL << cap;
-        if (cap_get_bound((cap_value_t) cap) > 0)
-            *bounding |= 1ULL << cap;
     }
     return 0;
 }
 
+/* The capabilities of `mask` that are in the bounding set: one PR_CAPBSET_READ per bit of
+ * mask only (the config's few inheritable ones), never a sweep over every capability. */
+static uint64_t bounding_of(uint64_t mask)
+{
+    uint64_t present = 0;
+    for (int cap = 0; cap < 64; cap++)
+        if ((mask & (1ULL << cap)) && cap_get_bound((cap_value_t) cap) > 0)
+            present |= 1ULL << cap;
+    return present;
+}
+
 /* Names the first capability of `missing` and why the container cannot have it. */
-static int explain_missing(const char *set, uint64_t missing, uint64_t bounding,
-                           struct vse_err *err)
+static int explain_missing(const char *set, uint64_t missing, struct vse_err *err)
 {
     int cap = __builtin_ctzll(missing);
     char name[64];
     cap_label(cap, name, sizeof(name));
-    if (!(bounding & (1ULL << cap)))
+    if (!bounding_of(1ULL << cap))
         return vse_fail(err, EPERM,
                         "process.capabilities.%s: %s is not in vse's own capability bounding "
                         "set (the host withholds it), so no container process can hold it; "
@@ -106,12 +119,12 @@ static int explain_missing(const char *set, uint64_t missing, uint64_t bounding,
 }
 
 static int check_grantable(const struct spec_capabilities *c, uint64_t permitted,
-                           uint64_t bounding, struct vse_err *err)
+                           struct vse_err *err)
 {
     uint64_t eff = known_caps(c->effective), perm = known_caps(c->permitted);
     uint64_t inh = known_caps(c->inheritable), amb = known_caps(c->ambient);
     if (perm & ~permitted)
-        return explain_missing("permitted", perm & ~permitted, bounding, err);
+        return explain_missing("permitted", perm & ~permitted, err);
     if (eff & ~perm) {
         char name[64];
         return vse_fail(err, EPERM,
@@ -119,10 +132,11 @@ static int check_grantable(const struct spec_capabilities *c, uint64_t permitted
                         "process.capabilities.permitted (effective must be a subset)",
                         cap_label(__builtin_ctzll(eff & ~perm), name, sizeof(name)));
     }
-    if (inh & ~bounding)
-        return explain_missing("inheritable", inh & ~bounding, bounding, err);
+    uint64_t inh_unbounded = inh & ~bounding_of(inh);
+    if (inh_unbounded)
+        return explain_missing("inheritable", inh_unbounded, err);
     if (inh & ~permitted)
-        return explain_missing("inheritable", inh & ~permitted, bounding, err);
+        return explain_missing("inheritable", inh & ~permitted, err);
     if (amb & ~(perm & inh)) {
         char name[64];
         return vse_fail(err, EPERM,
@@ -145,14 +159,18 @@ static int set_flag_mask(cap_t caps, cap_flag_t flag, uint64_t mask)
     return 0;
 }
 
+/* One PR_CAP_AMBIENT_CLEAR_ALL, then one raise per wanted capability. (libcap's
+ * cap_reset_ambient() first probes every capability with PR_CAP_AMBIENT_IS_SET.) EINVAL from
+ * the clear means a kernel without ambient capabilities: nothing to clear then, and a wanted
+ * one fails below with the capability named. */
 static int apply_ambient(uint64_t amb, struct vse_err *err)
 {
-    if (cap_reset_ambient() < 0 && errno != EINVAL)
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return vse_fail_errno(err, "process.capabilities.ambient: clearing");
     for (int cap = 0; cap < 64; cap++) {
         if (!(amb & (1ULL << cap)))
             continue;
-        if (cap_set_ambient((cap_value_t) cap, CAP_SET) < 0) {
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) cap, 0, 0) < 0) {
             char name[64];
             return vse_fail_errno(err, "process.capabilities.ambient: raising %s",
                                   cap_label(cap, name, sizeof(name)));
@@ -166,11 +184,11 @@ int security_apply_capabilities(const struct spec_capabilities *c, struct vse_er
     static const struct spec_capabilities none;
     if (c == NULL)
         c = &none;
-    uint64_t permitted = 0, bounding = 0;
-    int ret = current_sets(&permitted, &bounding, err);
+    uint64_t permitted = 0;
+    int ret = current_permitted(&permitted, err);
     if (ret < 0)
         return ret;
-    ret = check_grantable(c, permitted, bounding, err);
+    ret = check_grantable(c, permitted, err);
     if (ret < 0)
         return ret;
     _cleanup_cap_ cap_t caps = cap_init();

@@ -7,13 +7,19 @@ set -euo pipefail
 PACKAGES=(
     # build
     meson ninja-build pkg-config gcc
-    libyajl-dev libcap-dev libseccomp-dev libmnl-dev libsystemd-dev
+    libc6-dev libyajl-dev libcap-dev libseccomp-dev libmnl-dev
     # tests
     busybox-static python3 python3-pytest python3-pytest-timeout python3-jsonschema
     iproute2 util-linux procps strace
     # comparison and benchmarks
     crun runc hyperfine time
 )
+
+# The podman/containerd acceptance tests need their clients (one package a line, # comments).
+repo=$(cd "$(dirname "$0")/.." && pwd)
+while read -r p _; do
+    [[ -n $p && $p != \#* ]] && PACKAGES+=("$p")
+done <"$repo/tests/oci/packages.txt"
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "tests/setup.sh: must run as root (it installs packages)" >&2
