@@ -67,6 +67,8 @@ int cli_parse_args(const struct cli_parse *p, int argc, char **argv, char ***pos
 
 /* Boolean flag values: NULL or "true"/"1" -> true; "false"/"0" -> false. */
 int cli_flag_bool(const char *value, bool *out, struct vse_err *err);
+/* --preserve-fds N: an int from 0 to 65536. */
+int cli_parse_preserve_fds(const char *value, int *out, struct vse_err *err);
 /* Human sizes as runc takes them: "1024", "100m", "1.5g", "512KiB", "-1" (unlimited). */
 int cli_parse_size(const char *s, int64_t *out);
 /* Go durations: "5s", "100ms", "1m30s", "1.5h" -> milliseconds (rounded down). */
@@ -100,9 +102,9 @@ int cmd_pause(struct cli_ctx *c, int argc, char **argv);
 int cmd_resume(struct cli_ctx *c, int argc, char **argv);
 int cmd_update(struct cli_ctx *c, int argc, char **argv);
 
-/* Shared prologue of every command: parses argv with p; on --help prints the usage to stdout
- * and returns 1 in *done with status 0; on a usage error reports it and sets status 1.
- * Returns true when the command should go on. */
+/* Shared prologue of every command: parses argv with p (NULL: the command has no options);
+ * on --help prints the usage to stdout and sets *status 0; on a usage error reports it and
+ * sets *status 1. Returns true when the command should go on. */
 struct cli_cmd_desc {
     const char *name;
     const char *usage;  /* "[command options] <container-id>" */
@@ -111,5 +113,11 @@ struct cli_cmd_desc {
 };
 bool cli_cmd_begin(struct cli_ctx *c, const struct cli_cmd_desc *d, const struct cli_parse *p,
                    int argc, char **argv, char ***positional, int *status);
+
+/* A command with no options whose one argument is the container id, handed to fn (start,
+ * pause, resume). */
+typedef int (*cli_id_fn)(const struct vse_runtime *rt, const char *id, struct vse_err *err);
+int cli_id_command(struct cli_ctx *c, const struct cli_cmd_desc *d, cli_id_fn fn, int argc,
+                   char **argv);
 
 #endif

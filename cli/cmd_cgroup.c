@@ -10,36 +10,12 @@
 #include "common/util.h"
 #include "spec/spec.h"
 
-static const struct cli_opt no_opts[] = {{0}};
-
-static int set_nothing(void *data, int id, const char *value, struct vse_err *err)
-{
-    (void) data, (void) id, (void) value, (void) err;
-    return 0;
-}
-
-typedef int (*id_fn)(const struct vse_runtime *rt, const char *id, struct vse_err *err);
-
-static int simple_command(struct cli_ctx *c, const struct cli_cmd_desc *d, id_fn fn, int argc,
-                          char **argv)
-{
-    const struct cli_parse p = {.opts = no_opts, .set = set_nothing};
-    _cleanup_strv_ char **pos = NULL;
-    int status;
-    if (!cli_cmd_begin(c, d, &p, argc, argv, &pos, &status))
-        return status;
-    struct vse_err err = {0};
-    if (fn(&c->rt, pos[0], &err) < 0)
-        return cli_error_err(c, &err);
-    return 0;
-}
-
 int cmd_pause(struct cli_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd_desc d = {
         "pause", "<container-id>", "Suspend all processes inside the container (freezer).", 1,
         1};
-    return simple_command(c, &d, runtime_pause, argc, argv);
+    return cli_id_command(c, &d, runtime_pause, argc, argv);
 }
 
 int cmd_resume(struct cli_ctx *c, int argc, char **argv)
@@ -47,7 +23,7 @@ int cmd_resume(struct cli_ctx *c, int argc, char **argv)
     static const struct cli_cmd_desc d = {
         "resume", "<container-id>", "Resume all processes that have been previously paused.",
         1, 1};
-    return simple_command(c, &d, runtime_resume, argc, argv);
+    return cli_id_command(c, &d, runtime_resume, argc, argv);
 }
 
 /* ---- update ---- */

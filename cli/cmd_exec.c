@@ -47,32 +47,43 @@ static int unsupported(const char *flag, const char *why, struct vse_err *err)
     return vse_fail(err, ENOTSUP, "exec --%s: %s", flag, why);
 }
 
-static int set_exec_value(struct exec_flags *f, int id, const char *value, struct vse_err *err)
+/* The flags whose value is stored as given. */
+static const char **string_flag(struct runtime_exec_opts *o, int id)
 {
     switch (id) {
     case O_CONSOLE_SOCKET:
-        f->o.console_socket = value;
-        return 0;
+        return &o->console_socket;
     case O_CWD:
-        f->o.cwd = value;
+        return &o->cwd;
+    case O_USER:
+        return &o->user;
+    case O_PROCESS:
+        return &o->process_file;
+    case O_PID_FILE:
+        return &o->pid_file;
+    }
+    return NULL;
+}
+
+/* The flags that take a value: 0 or an error when id is one of them, 1 otherwise. */
+static int set_exec_value(struct exec_flags *f, int id, const char *value, struct vse_err *err)
+{
+    const char **dst = string_flag(&f->o, id);
+    if (dst != NULL) {
+        *dst = value;
         return 0;
+    }
+    switch (id) {
     case O_ENV:
         if (strchr(value, '=') == NULL)
             return vse_fail(err, EINVAL, "exec --env %s: expected KEY=VALUE", value);
         vse_strv_push(&f->env, value);
         return 0;
-    case O_USER:
-        f->o.user = value;
-        return 0;
-    case O_PROCESS:
-        f->o.process_file = value;
-        return 0;
-    case O_PID_FILE:
-        f->o.pid_file = value;
-        return 0;
     case O_CAP:
         vse_strv_push(&f->caps, value);
         return 0;
+    case O_PRESERVE_FDS:
+        return cli_parse_preserve_fds(value, &f->o.preserve_fds, err);
     }
     return 1;
 }
@@ -80,7 +91,6 @@ static int set_exec_value(struct exec_flags *f, int id, const char *value, struc
 static int set_exec(void *data, int id, const char *value, struct vse_err *err)
 {
     struct exec_flags *f = data;
-    int64_t n;
     int r = set_exec_value(f, id, value, err);
     if (r <= 0)
         return r;
@@ -91,11 +101,6 @@ static int set_exec(void *data, int id, const char *value, struct vse_err *err)
         return cli_flag_bool(value, &f->o.detach, err);
     case O_NO_NEW_PRIVS:
         return cli_flag_bool(value, &f->o.no_new_privs, err);
-    case O_PRESERVE_FDS:
-        if (vse_parse_int64(value, &n) < 0 || n < 0 || n > 65536)
-            return vse_fail(err, EINVAL, "invalid value \"%s\" for flag -preserve-fds", value);
-        f->o.preserve_fds = (int) n;
-        return 0;
     case O_ADDITIONAL_GIDS:
         return unsupported("additional-gids", "not supported yet; use --process with "
                            "user.additionalGids", err);

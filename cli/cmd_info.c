@@ -15,14 +15,6 @@
 
 extern char **environ;
 
-static const struct cli_opt no_opts[] = {{0}};
-
-static int set_nothing(void *data, int id, const char *value, struct vse_err *err)
-{
-    (void) data, (void) id, (void) value, (void) err;
-    return 0;
-}
-
 static void container_info_cleanup(struct container_info *ci)
 {
     container_info_free(ci);
@@ -32,10 +24,9 @@ int cmd_state(struct cli_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd_desc d = {
         "state", "<container-id>", "Output the state of a container as JSON.", 1, 1};
-    const struct cli_parse p = {.opts = no_opts, .set = set_nothing};
     _cleanup_strv_ char **pos = NULL;
     int status;
-    if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
+    if (!cli_cmd_begin(c, &d, NULL, argc, argv, &pos, &status))
         return status;
     struct vse_err err = {0};
     __attribute__((cleanup(container_info_cleanup))) struct container_info ci = {0};
@@ -380,10 +371,9 @@ int cmd_features(struct cli_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd_desc d = {
         "features", "", "Show the enabled features (runtime-spec features.md JSON).", 0, 0};
-    const struct cli_parse p = {.opts = no_opts, .set = set_nothing};
     _cleanup_strv_ char **pos = NULL;
     int status;
-    if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
+    if (!cli_cmd_begin(c, &d, NULL, argc, argv, &pos, &status))
         return status;
     _cleanup_free_ char *json = spec_features_json();
     if (json == NULL)

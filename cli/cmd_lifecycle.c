@@ -35,16 +35,6 @@ static const struct cli_opt run_opts[] = {
     {0},
 };
 
-/* --preserve-fds N: a non-negative int. */
-static int parse_preserve_fds(const char *value, int *out, struct vse_err *err)
-{
-    int64_t n;
-    if (vse_parse_int64(value, &n) < 0 || n < 0 || n > 65536)
-        return vse_fail(err, EINVAL, "invalid value \"%s\" for flag -preserve-fds", value);
-    *out = (int) n;
-    return 0;
-}
-
 static int set_create(void *data, int id, const char *value, struct vse_err *err)
 {
     struct runtime_create_opts *o = data;
@@ -63,7 +53,7 @@ static int set_create(void *data, int id, const char *value, struct vse_err *err
     case O_NO_NEW_KEYRING:
         return cli_flag_bool(value, &o->no_new_keyring, err);
     case O_PRESERVE_FDS:
-        return parse_preserve_fds(value, &o->preserve_fds, err);
+        return cli_parse_preserve_fds(value, &o->preserve_fds, err);
     case O_DETACH:
         return cli_flag_bool(value, &o->detach, err);
     case O_KEEP:
@@ -74,23 +64,34 @@ static int set_create(void *data, int id, const char *value, struct vse_err *err
     return 0;
 }
 
+/* create and run: the same flags (run has a few more), then the runtime call. */
+static int create_or_run(struct cli_ctx *c, const struct cli_cmd_desc *d,
+                         const struct cli_opt *opts, int argc, char **argv)
+{
+    bool is_run = opts == run_opts;
+    struct runtime_create_opts o = {0};
+    const struct cli_parse p = {.opts = opts, .set = set_create, .data = &o};
+    _cleanup_strv_ char **pos = NULL;
+    int status;
+    if (!cli_cmd_begin(c, d, &p, argc, argv, &pos, &status))
+        return status;
+    o.id = pos[0];
+    struct vse_err err = {0};
+    int exit_status = 0;
+    int ret = is_run ? runtime_run(&c->rt, &o, &exit_status, &err)
+                     : runtime_create(&c->rt, &o, &err);
+    if (ret < 0)
+        return cli_error_err(c, &err);
+    return o.detach ? 0 : exit_status;
+}
+
 int cmd_create(struct cli_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd_desc d = {
         "create", "[command options] <container-id>",
         "Create a container from the bundle (config.json + rootfs). The container's process "
         "waits until `vse start`.", 1, 1};
-    struct runtime_create_opts o = {0};
-    const struct cli_parse p = {.opts = create_opts, .set = set_create, .data = &o};
-    _cleanup_strv_ char **pos = NULL;
-    int status;
-    if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
-        return status;
-    o.id = pos[0];
-    struct vse_err err = {0};
-    if (runtime_create(&c->rt, &o, &err) < 0)
-        return cli_error_err(c, &err);
-    return 0;
+    return create_or_run(c, &d, create_opts, argc, argv);
 }
 
 int cmd_run(struct cli_ctx *c, int argc, char **argv)
@@ -99,26 +100,7 @@ int cmd_run(struct cli_ctx *c, int argc, char **argv)
         "run", "[command options] <container-id>",
         "Create and start a container; without --detach wait for it and exit with its "
         "status.", 1, 1};
-    struct runtime_create_opts o = {0};
-    const struct cli_parse p = {.opts = run_opts, .set = set_create, .data = &o};
-    _cleanup_strv_ char **pos = NULL;
-    int status;
-    if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
-        return status;
-    o.id = pos[0];
-    struct vse_err err = {0};
-    int exit_status = 0;
-    if (runtime_run(&c->rt, &o, &exit_status, &err) < 0)
-        return cli_error_err(c, &err);
-    return o.detach ? 0 : exit_status;
-}
-
-static const struct cli_opt no_opts[] = {{0}};
-
-static int set_nothing(void *data, int id, const char *value, struct vse_err *err)
-{
-    (void) data, (void) id, (void) value, (void) err;
-    return 0;
+    return create_or_run(c, &d, run_opts, argc, argv);
 }
 
 int cmd_start(struct cli_ctx *c, int argc, char **argv)
@@ -126,15 +108,7 @@ int cmd_start(struct cli_ctx *c, int argc, char **argv)
     static const struct cli_cmd_desc d = {
         "start", "<container-id>", "Execute the user defined process in a created container.",
         1, 1};
-    const struct cli_parse p = {.opts = no_opts, .set = set_nothing};
-    _cleanup_strv_ char **pos = NULL;
-    int status;
-    if (!cli_cmd_begin(c, &d, &p, argc, argv, &pos, &status))
-        return status;
-    struct vse_err err = {0};
-    if (runtime_start(&c->rt, pos[0], &err) < 0)
-        return cli_error_err(c, &err);
-    return 0;
+    return cli_id_command(c, &d, runtime_start, argc, argv);
 }
 
 enum { O_FORCE, O_ALL };

@@ -131,9 +131,19 @@ static void print_help(FILE *f)
     fputs("   --help, -h             show help\n", f);
 }
 
+static int set_nothing(void *data, int id, const char *value, struct vse_err *err)
+{
+    (void) data, (void) id, (void) value, (void) err;
+    return 0;
+}
+
 bool cli_cmd_begin(struct cli_ctx *c, const struct cli_cmd_desc *d, const struct cli_parse *p,
                    int argc, char **argv, char ***positional, int *status)
 {
+    static const struct cli_opt no_opts[] = {{0}};
+    static const struct cli_parse no_options = {.opts = no_opts, .set = set_nothing};
+    if (p == NULL)
+        p = &no_options;
     struct vse_err err = {0};
     bool help = false;
     if (cli_parse_args(p, argc, argv, positional, &help, &err) < 0) {
@@ -152,6 +162,19 @@ bool cli_cmd_begin(struct cli_ctx *c, const struct cli_cmd_desc *d, const struct
         return false;
     }
     return true;
+}
+
+int cli_id_command(struct cli_ctx *c, const struct cli_cmd_desc *d, cli_id_fn fn, int argc,
+                   char **argv)
+{
+    _cleanup_strv_ char **pos = NULL;
+    int status;
+    if (!cli_cmd_begin(c, d, NULL, argc, argv, &pos, &status))
+        return status;
+    struct vse_err err = {0};
+    if (fn(&c->rt, pos[0], &err) < 0)
+        return cli_error_err(c, &err);
+    return 0;
 }
 
 /* `vse help [command]` */

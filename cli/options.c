@@ -124,6 +124,15 @@ static double unit_multiplier(char c)
     return m;
 }
 
+int cli_parse_preserve_fds(const char *value, int *out, struct vse_err *err)
+{
+    int64_t n;
+    if (vse_parse_int64(value, &n) < 0 || n < 0 || n > 65536)
+        return vse_fail(err, EINVAL, "invalid value \"%s\" for flag -preserve-fds", value);
+    *out = (int) n;
+    return 0;
+}
+
 int cli_parse_size(const char *s, int64_t *out)
 {
     if (strcmp(s, "-1") == 0) {

@@ -133,15 +133,21 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, const 
     return ret < 0 ? vse_err_prefix(err, "%s", field) : 0;
 }
 
+int ns_write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
+                    const char *field, struct vse_err *err)
+{
+    _cleanup_free_ char *text = format_map(m, n);
+    return write_proc_file(pid, file, text, field, err);
+}
+
 int ns_write_id_mappings(pid_t pid, const struct spec_linux *l, struct vse_err *err)
 {
     if (l == NULL || l->n_uid_mappings == 0)
         return vse_fail(err, EINVAL, "linux.uidMappings: required with a new user namespace");
     if (l->n_gid_mappings == 0)
         return vse_fail(err, EINVAL, "linux.gidMappings: required with a new user namespace");
-    _cleanup_free_ char *uids = format_map(l->uid_mappings, l->n_uid_mappings);
-    _cleanup_free_ char *gids = format_map(l->gid_mappings, l->n_gid_mappings);
-    int ret = write_proc_file(pid, "uid_map", uids, "linux.uidMappings", err);
+    int ret = ns_write_id_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings,
+                              "linux.uidMappings", err);
     if (ret < 0)
         return ret;
     /* Without CAP_SETGID over the parent namespace the kernel only takes a gid map once
@@ -149,7 +155,8 @@ int ns_write_id_mappings(pid_t pid, const struct spec_linux *l, struct vse_err *
     if (geteuid() != 0 &&
         (ret = write_proc_file(pid, "setgroups", "deny", "linux.gidMappings", err)) < 0)
         return ret;
-    return write_proc_file(pid, "gid_map", gids, "linux.gidMappings", err);
+    return ns_write_id_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings,
+                           "linux.gidMappings", err);
 }
 
 int ns_write_time_offsets(pid_t pid, const struct spec_linux *l, struct vse_err *err)

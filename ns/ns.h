@@ -4,6 +4,7 @@
 #define VSE_NS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -23,6 +24,10 @@ void ns_close_fds(int fds[SPEC_NS_COUNT]);
 /* setns() into every opened fd; the user namespace first, so the others are joined with its
  * privileges. Types in skip_flags (CLONE_NEW* bits) are left alone. */
 int ns_join_fds(const int fds[SPEC_NS_COUNT], int skip_flags, struct vse_err *err);
+
+/* Writes one id map, /proc/<pid>/<file> ("uid_map" or "gid_map"); errors start with field. */
+int ns_write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
+                    const char *field, struct vse_err *err);
 
 /* Writes /proc/<pid>/{uid_map,setgroups,gid_map} from linux.uidMappings/gidMappings. */
 int ns_write_id_mappings(pid_t pid, const struct spec_linux *l, struct vse_err *err);

@@ -151,43 +151,6 @@ static int exec_failed(const char *what, int e, struct vse_err *err)
     return vse_fail(err, e, "exec \"%s\": %s", what, strerror(e));
 }
 
-/* Tries each PATH entry the way execvp does; fails with the name searched for. */
-static int exec_search_path(const char *name, char *const *args, char *const *env,
-                            struct vse_err *err)
-{
-    const char *path = env_path(env);
-    if (path == NULL)
-        path = VSE_DEFAULT_PATH;
-    size_t name_len = strlen(name);
-    int denied = 0;
-    _cleanup_free_ char *denied_path = NULL;
-    for (const char *dir = path;; ) {
-        const char *end = strchrnul(dir, ':');
-        size_t dlen = (size_t) (end - dir);
-        _cleanup_free_ char *cand = NULL;
-        if (dlen == 0)
-            cand = vse_strdup(name); /* empty entry: the current directory */
-        else
-            cand = vse_asprintf("%.*s/%.*s", (int) dlen, dir, (int) name_len, name);
-        execve(cand, args, env);
-        int e = errno;
-        if (e == EACCES) {
-            denied = 1;
-            if (denied_path == NULL)
-                denied_path = steal_ptr(cand);
-        } else if (e != ENOENT && e != ENOTDIR && e != ESTALE && e != ENODEV &&
-                   e != ETIMEDOUT) {
-            return exec_failed(cand, e, err);
-        }
-        if (*end == '\0')
-            break;
-        dir = end + 1;
-    }
-    if (denied)
-        return exec_failed(denied_path, EACCES, err);
-    return vse_fail(err, ENOENT, "exec \"%s\": executable file not found in $PATH", name);
-}
-
 /* 0 when path is an executable regular file; else a positive errno. */
 static int check_executable(const char *path)
 {
@@ -245,19 +208,18 @@ int process_find_executable(const struct spec_process *p, char **path, struct vs
     return 0;
 }
 
+int process_exec_path(const char *path, const struct spec_process *p, struct vse_err *err)
+{
+    char *empty_env[] = {NULL};
+    execve(path, p->args, p->env ? p->env : empty_env);
+    return exec_failed(p->args[0], errno, err);
+}
+
 int process_exec(const struct spec_process *p, struct vse_err *err)
 {
-    if (p == NULL || p->args == NULL || p->args[0] == NULL || p->args[0][0] == '\0')
-        return vse_fail(err, EINVAL, "process.args: no executable given");
-    char *const *env = p->env;
-    char *empty_env[] = {NULL};
-    if (env == NULL)
-        env = empty_env;
-    const char *name = p->args[0];
-    if (strchr(name, '/') == NULL)
-        return exec_search_path(name, p->args, env, err);
-    execve(name, p->args, env);
-    return exec_failed(name, errno, err);
+    _cleanup_free_ char *path = NULL;
+    int ret = process_find_executable(p, &path, err);
+    return ret < 0 ? ret : process_exec_path(path, p, err);
 }
 
 /* ---- fds ---- */
@@ -268,25 +230,36 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int close_range_fallback(unsigned int lo, unsigned int hi)
+/* Closes the fds of /proc/self/fd in [lo, hi]; with only_inherited, just those without
+ * FD_CLOEXEC. -errno when /proc is not there. */
+static int close_listed_fds(unsigned int lo, unsigned int hi, bool only_inherited)
 {
     _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-    if (d == NULL) {
-        /* No /proc: close by number up to the fd limit. */
-        long max = sysconf(_SC_OPEN_MAX);
-        for (long fd = lo; fd <= (long) hi && fd < max; fd++)
-            close((int) fd);
-        return 0;
-    }
+    if (d == NULL)
+        return -errno;
     int self = dirfd(d);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9')
             continue;
         long fd = strtol(de->d_name, NULL, 10);
-        if (fd != self && fd >= (long) lo && fd <= (long) hi)
+        if (fd == self || fd < (long) lo || fd > (long) hi || fd > INT_MAX)
+            continue;
+        int flags = only_inherited ? fcntl((int) fd, F_GETFD) : 0;
+        if (flags >= 0 && !(flags & FD_CLOEXEC))
             close((int) fd);
     }
+    return 0;
+}
+
+static int close_range_fallback(unsigned int lo, unsigned int hi)
+{
+    if (close_listed_fds(lo, hi, false) == 0)
+        return 0;
+    /* No /proc: close by number up to the fd limit. */
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lo; fd <= (long) hi && fd < max; fd++)
+        close((int) fd);
     return 0;
 }
 
@@ -327,20 +300,5 @@ int process_close_inherited_fds(int first_fd)
 {
     if (first_fd < 0)
         return -EINVAL;
-    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        return -errno;
-    int self = dirfd(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
-            continue;
-        long fd = strtol(de->d_name, NULL, 10);
-        if (fd == self || fd < first_fd || fd > INT_MAX)
-            continue;
-        int flags = fcntl((int) fd, F_GETFD);
-        if (flags >= 0 && !(flags & FD_CLOEXEC))
-            close((int) fd);
-    }
-    return 0;
+    return close_listed_fds((unsigned int) first_fd, INT_MAX, true);
 }

@@ -18,12 +18,20 @@ int process_apply_io_priority(const struct spec_process *p, struct vse_err *err)
 /* which: the initial set (before the container's cgroup is joined) or the final one. */
 int process_apply_cpu_affinity(const char *cpu_list, struct vse_err *err);
 
-/* Opens a new pty from /dev/ptmx of the current root; returns master fd and the slave's path
- * ("/dev/pts/0"). Sizes it from process.consoleSize when given. */
-int process_open_pty(const struct spec_process *p, int *master, char **slave_path,
+/* A pty; both ends O_CLOEXEC, name is the slave's path in its devpts ("/dev/pts/0"). */
+struct process_pty {
+    int master, slave;
+    char name[32];
+};
+/* Makes a pty of *ptmx, an open ptmx node (the container's: rootfs_open_ptmx()): unlocks it,
+ * sizes it from process.consoleSize (p may be NULL) and opens the slave by fd, with no path
+ * lookup. On success out->master takes *ptmx over (*ptmx becomes -1). */
+int process_open_pty(int *ptmx, const struct spec_process *p, struct process_pty *out,
                      struct vse_err *err);
-/* setsid, make the slave the controlling terminal, dup it onto 0, 1, 2. */
-int process_attach_terminal(const char *slave_path, struct vse_err *err);
+/* setsid, the slave becomes the controlling terminal and fds 0, 1 and 2; pty->slave is then
+ * closed and set to -1 (pty->master is left alone). */
+int process_attach_terminal(struct process_pty *pty, struct vse_err *err);
+void process_pty_release(struct process_pty *pty);
 /* The console-socket protocol of runc: the master fd sent over the unix socket at
  * socket_path with SCM_RIGHTS (one byte of payload: the terminal name). */
 int process_send_console(const char *socket_path, int master, struct vse_err *err);
@@ -37,15 +45,20 @@ int process_set_user(const struct spec_process *p, struct vse_err *err);
 /* chdir(cwd) and a sanity check that cwd is inside the container (refuses /proc/self/fd/N). */
 int process_chdir(const struct spec_process *p, struct vse_err *err);
 
-/* Finds args[0] in the container's PATH (from env, else the default) and execve()s it.
- * Returns only on failure, with an error naming the executable. */
-int process_exec(const struct spec_process *p, struct vse_err *err);
-
-/* What process_exec() would run, checked without running it (like runc's LookPath before it
- * reports ready): finds args[0] in PATH, checks it is an executable regular file. Lets the
- * runtime report `exec "foo": executable file not found in $PATH` while the parent still
- * listens on the sync socket. *path (may be NULL) gets the resolved path; caller frees. */
+/* What process_exec_path() should run, checked without running it (like runc's LookPath
+ * before it reports ready): finds args[0] in the container's PATH (from env, else the
+ * default), checks it is an executable regular file. Lets the runtime report `exec "foo":
+ * executable file not found in $PATH` while the parent still listens on the sync socket.
+ * *path (may be NULL) gets the resolved path; caller frees. */
 int process_find_executable(const struct spec_process *p, char **path, struct vse_err *err);
+
+/* execve() of path (process_find_executable()'s answer) with the process's args and env.
+ * Returns only on failure: `exec "<args[0]>": <reason>`. */
+int process_exec_path(const char *path, const struct spec_process *p, struct vse_err *err);
+
+/* process_find_executable() then process_exec_path(): returns only on failure, with an error
+ * naming the executable. */
+int process_exec(const struct spec_process *p, struct vse_err *err);
 
 /* Closes every fd >= first_fd except the listed ones (close_range where available). */
 int process_close_fds_from(int first_fd, const int *keep, size_t n_keep);

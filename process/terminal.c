@@ -1,6 +1,7 @@
-/* The container's terminal: a pty from the container's /dev/ptmx, making it the controlling
- * terminal, and handing the master to whoever owns the other end (the console socket of runc's
- * protocol, or any unix socket). See process/process.h. */
+/* The container's terminal: a pty from the ptmx the caller opened (the container's own devpts
+ * instance, found by rootfs_open_ptmx()), making it the controlling terminal, and handing the
+ * master to whoever owns the other end (the console socket of runc's protocol, or any unix
+ * socket). See process/process.h. */
 #include "process/process.h"
 
 #include <errno.h>
@@ -17,53 +18,62 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 
-int process_open_pty(const struct spec_process *p, int *master, char **slave_path,
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int process_open_pty(int *ptmx, const struct spec_process *p, struct process_pty *out,
                      struct vse_err *err)
 {
-    _cleanup_close_ int fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return vse_fail_errno(err, "process.terminal: open /dev/ptmx");
+    int master = *ptmx;
     int unlock = 0;
-    if (ioctl(fd, TIOCSPTLCK, &unlock) < 0)
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
         return vse_fail_errno(err, "process.terminal: unlockpt");
     unsigned int n;
-    if (ioctl(fd, TIOCGPTN, &n) < 0)
+    if (ioctl(master, TIOCGPTN, &n) < 0)
         return vse_fail_errno(err, "process.terminal: ptsname");
     if (p != NULL && p->has_console_size) {
         struct winsize ws = {.ws_row = (unsigned short) p->console_height,
                              .ws_col = (unsigned short) p->console_width};
-        if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+        if (ioctl(master, TIOCSWINSZ, &ws) < 0)
             return vse_fail_errno(err, "process.consoleSize: TIOCSWINSZ %ux%u",
                                   p->console_height, p->console_width);
     }
-    *slave_path = vse_asprintf("/dev/pts/%u", n);
-    *master = steal_fd(&fd);
+    /* The slave by fd: no path lookup the container could redirect. */
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0)
+        return vse_fail_errno(err, "process.terminal: open the pty slave (TIOCGPTPEER)");
+    out->master = steal_fd(ptmx);
+    out->slave = slave;
+    snprintf(out->name, sizeof(out->name), "/dev/pts/%u", n);
     return 0;
 }
 
-int process_attach_terminal(const char *slave_path, struct vse_err *err)
+int process_attach_terminal(struct process_pty *pty, struct vse_err *err)
 {
+    int slave = pty->slave;
     if (setsid() < 0)
         return vse_fail_errno(err, "process.terminal: setsid");
-    _cleanup_close_ int fd = open(slave_path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return vse_fail_errno(err, "process.terminal: open %s", slave_path);
-    if (ioctl(fd, TIOCSCTTY, 0) < 0)
-        return vse_fail_errno(err, "process.terminal: TIOCSCTTY %s", slave_path);
+    if (ioctl(slave, TIOCSCTTY, 0) < 0)
+        return vse_fail_errno(err, "process.terminal: TIOCSCTTY");
     for (int target = 0; target <= 2; target++) {
-        /* dup2 onto the same number would keep O_CLOEXEC; dup3 can't take equal fds either. */
-        if (fd == target) {
-            if (fcntl(fd, F_SETFD, 0) < 0)
-                return vse_fail_errno(err, "process.terminal: clearing FD_CLOEXEC on %d", fd);
-            continue;
-        }
-        if (dup2(fd, target) < 0)
-            return vse_fail_errno(err, "process.terminal: dup2 %s onto fd %d", slave_path,
-                                  target);
+        /* dup2 onto itself would keep O_CLOEXEC. */
+        int r = slave == target ? fcntl(slave, F_SETFD, 0) : dup2(slave, target);
+        if (r < 0)
+            return vse_fail_errno(err, "process.terminal: put the pty on fd %d", target);
     }
-    if (fd <= 2)
-        fd = -1; /* now one of the standard fds: keep it */
+    /* The slave now stands on fds 0-2; a slave that is one of them stays open. */
+    if (slave > 2)
+        close(slave);
+    pty->slave = -1;
     return 0;
+}
+
+void process_pty_release(struct process_pty *pty)
+{
+    vse_closep(&pty->master);
+    vse_closep(&pty->slave);
+    pty->master = pty->slave = -1;
 }
 
 /* Connects to a unix socket path; paths longer than sun_path go through /proc/self/fd. */

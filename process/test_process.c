@@ -212,46 +212,61 @@ static void test_cpu_affinity(void)
 
 /* ---- terminal ---- */
 
+/* A pty of the host's devpts (the runtime passes the container's ptmx instead). */
+static int open_test_pty(const struct spec_process *p, struct process_pty *pty,
+                         struct vse_err *err)
+{
+    _cleanup_close_ int ptmx = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    CHECK(ptmx >= 0, "open /dev/ptmx: %m");
+    int ret = process_open_pty(&ptmx, p, pty, err);
+    CHECK(ret < 0 || ptmx == -1, "ptmx not taken over");
+    return ret;
+}
+
 static void test_pty_console_size(void)
 {
     struct spec_process p = {.terminal = true, .has_console_size = true, .console_height = 40,
                              .console_width = 100};
-    int master = -1;
-    _cleanup_free_ char *slave = NULL;
+    struct process_pty pty __attribute__((cleanup(process_pty_release))) = {-1, -1, ""};
     struct vse_err err = {0};
-    CHECK(process_open_pty(&p, &master, &slave, &err) == 0, "%s", err.msg);
-    CHECK(vse_str_has_prefix(slave, "/dev/pts/"), "slave %s", slave);
-    CHECK(fcntl(master, F_GETFD) & FD_CLOEXEC, "master not CLOEXEC");
-    int s = open(slave, O_RDWR | O_NOCTTY);
-    CHECK(s >= 0, "open %s: %m", slave);
+    CHECK(open_test_pty(&p, &pty, &err) == 0, "%s", err.msg);
+    CHECK(vse_str_has_prefix(pty.name, "/dev/pts/"), "slave %s", pty.name);
+    CHECK(fcntl(pty.master, F_GETFD) & FD_CLOEXEC, "master not CLOEXEC");
+    CHECK(fcntl(pty.slave, F_GETFD) & FD_CLOEXEC, "slave not CLOEXEC");
     struct winsize ws;
-    CHECK(ioctl(s, TIOCGWINSZ, &ws) == 0, "TIOCGWINSZ");
+    CHECK(ioctl(pty.slave, TIOCGWINSZ, &ws) == 0, "TIOCGWINSZ");
     CHECK(ws.ws_row == 40 && ws.ws_col == 100, "%ux%u", ws.ws_row, ws.ws_col);
+    /* The slave fd is the pty the name says. */
+    struct stat by_fd, by_name;
+    CHECK(fstat(pty.slave, &by_fd) == 0 && stat(pty.name, &by_name) == 0 &&
+              by_fd.st_rdev == by_name.st_rdev,
+          "slave fd is not %s", pty.name);
 }
 
 static void test_attach_terminal(void)
 {
-    int master = -1;
-    _cleanup_free_ char *slave = NULL;
+    struct process_pty pty __attribute__((cleanup(process_pty_release))) = {-1, -1, ""};
     struct vse_err err = {0};
-    CHECK(process_open_pty(NULL, &master, &slave, &err) == 0, "%s", err.msg);
+    CHECK(open_test_pty(NULL, &pty, &err) == 0, "%s", err.msg);
     pid_t pid = fork();
     if (pid == 0) {
-        if (process_attach_terminal(slave, &err) < 0) {
+        if (process_attach_terminal(&pty, &err) < 0) {
             fprintf(stderr, "%s\n", err.msg);
             _exit(2);
         }
         int ok = isatty(0) && isatty(1) && isatty(2) && tcgetsid(0) == getsid(0) &&
-                 getsid(0) == getpid();
+                 getsid(0) == getpid() && pty.slave == -1;
         printf(ok ? "vse-tty-ok\n" : "vse-tty-bad\n");
         fflush(stdout);
         _exit(ok ? 0 : 3);
     }
+    vse_closep(&pty.slave);
+    pty.slave = -1;
     int status;
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
     char buf[256] = "";
-    ssize_t n = read(master, buf, sizeof(buf) - 1);
+    ssize_t n = read(pty.master, buf, sizeof(buf) - 1);
     CHECK(n > 0, "read master: %m");
     CHECK(strstr(buf, "vse-tty-ok") != NULL, "got \"%s\"", buf);
 }
@@ -271,10 +286,10 @@ static void test_console_socket_round_trip(void)
     _cleanup_free_ char *dir = make_tmpdir();
     _cleanup_free_ char *path = vse_asprintf("%s/console.sock", dir);
     int lsock = listen_unix(path);
-    int master = -1;
-    _cleanup_free_ char *slave = NULL;
+    struct process_pty pty __attribute__((cleanup(process_pty_release))) = {-1, -1, ""};
     struct vse_err err = {0};
-    CHECK(process_open_pty(NULL, &master, &slave, &err) == 0, "%s", err.msg);
+    CHECK(open_test_pty(NULL, &pty, &err) == 0, "%s", err.msg);
+    int master = pty.master;
     int ret = process_send_console(path, master, &err);
     CHECK(ret == 0, "%s", err.msg);
     int conn = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);

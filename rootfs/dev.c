@@ -1,10 +1,15 @@
-/* /dev: the default device nodes and links, linux.devices, and /dev/console. In a user
- * namespace mknod is not allowed, so the host's node is bind-mounted onto an empty file. */
+/* /dev: the default device nodes and links, linux.devices, /dev/console and the container's
+ * ptmx. In a user namespace mknod is not allowed, so the host's node is bind-mounted onto an
+ * empty file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -214,4 +219,30 @@ int dev_bind_console(int rootfd, const char *slave_path, struct vse_err *err)
     if (r < 0)
         return vse_err_prefix(err, "/dev/console");
     return 0;
+}
+
+/* The container's terminal comes from its own devpts instance (mounted with newinstance at
+ * /dev/pts), never from the host's /dev/ptmx: the pty number then exists in the container's
+ * /dev/pts, and nothing of the host's pty namespace is handed in. */
+int rootfs_open_ptmx(int rootfd, struct vse_err *err)
+{
+    struct open_how how = {
+        .flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    _cleanup_close_ int fd = (int) syscall(SYS_openat2, rootfd, "dev/pts/ptmx", &how,
+                                           sizeof(how));
+    if (fd < 0)
+        return vse_fail_errno(err, "process.terminal: the pty for /dev/console comes from the "
+                              "container's devpts (mount devpts with newinstance at "
+                              "/dev/pts): open /dev/pts/ptmx");
+    struct statfs sfs;
+    struct stat sb;
+    if (fstatfs(fd, &sfs) < 0 || fstat(fd, &sb) < 0)
+        return vse_fail_errno(err, "process.terminal: stat /dev/pts/ptmx");
+    if (sfs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(sb.st_mode) || major(sb.st_rdev) != 5 ||
+        minor(sb.st_rdev) != 2)
+        return vse_fail(err, EINVAL, "process.terminal: /dev/pts/ptmx of the container is not "
+                        "the ptmx of a devpts mount (needed for /dev/console)");
+    return steal_fd(&fd);
 }

@@ -6,12 +6,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "ns/ns.h"
 #include "rootfs/internal.h"
 
 struct helper {
@@ -73,29 +75,6 @@ static int start_helper(struct helper *h, struct vse_err *err)
     return 0;
 }
 
-static char *format_map(const struct spec_id_mapping *maps, size_t n)
-{
-    char *out = vse_strdup("");
-    for (size_t i = 0; i < n; i++) {
-        char *next = vse_asprintf("%s%u %u %u\n", out, maps[i].container_id, maps[i].host_id,
-                                  maps[i].size);
-        free(out);
-        out = next;
-    }
-    return out;
-}
-
-static int write_map(const char *proc_dir, const char *file, const struct spec_id_mapping *maps,
-                     size_t n, struct vse_err *err)
-{
-    _cleanup_free_ char *path = vse_asprintf("%s/%s", proc_dir, file);
-    _cleanup_free_ char *text = format_map(maps, n);
-    int r = vse_write_file_at(AT_FDCWD, path, text, strlen(text), err);
-    if (r < 0)
-        return vse_err_prefix(err, "idmap: %s", file);
-    return 0;
-}
-
 int idmap_userns_fd(const struct spec_mount *m, int *out, struct vse_err *err)
 {
     if (m->n_uid_mappings == 0 || m->n_gid_mappings == 0)
@@ -111,14 +90,13 @@ int idmap_userns_fd(const struct spec_mount *m, int *out, struct vse_err *err)
     if (n <= 0 || pid[0] == '-')
         return vse_fail(err, EPERM, "idmap: the helper could not create a user namespace");
     pid[n] = '\0';
-    _cleanup_free_ char *dir = vse_asprintf("/proc/%s", pid);
-    r = write_map(dir, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
-    if (r < 0)
+    pid_t helper = (pid_t) strtol(pid, NULL, 10);
+    if ((r = ns_write_id_map(helper, "uid_map", m->uid_mappings, m->n_uid_mappings,
+                             "idmap: uid_map", err)) < 0 ||
+        (r = ns_write_id_map(helper, "gid_map", m->gid_mappings, m->n_gid_mappings,
+                             "idmap: gid_map", err)) < 0)
         return r;
-    r = write_map(dir, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *ns = vse_asprintf("%s/ns/user", dir);
+    _cleanup_free_ char *ns = vse_asprintf("/proc/%d/ns/user", (int) helper);
     int fd = open(ns, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return vse_fail_errno(err, "idmap: open %s", ns);

@@ -29,6 +29,11 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct vse_err *err);
 int rootfs_bind_console(const struct rootfs_ctx *ctx, const char *slave_path,
                         struct vse_err *err);
 
+/* The ptmx a container's pty comes from (process_open_pty()): <root>/dev/pts/ptmx, rootfd
+ * being the container's root, resolved inside it without following any symlink, and checked
+ * to be the ptmx node of a devpts mount (never the host's /dev/ptmx). Returns the fd. */
+int rootfs_open_ptmx(int rootfd, struct vse_err *err);
+
 /* Step 2: pivot_root (or chroot with no_pivot) into the rootfs; cwd becomes "/". */
 int rootfs_pivot(const struct rootfs_ctx *ctx, struct vse_err *err);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -688,6 +689,30 @@ static void test_console(const struct env *e)
     close(master);
 }
 
+/* The container's pty comes from its own devpts: found there, refused without one. */
+static void test_open_ptmx(const struct env *e)
+{
+    struct vse_err err = {0};
+    _cleanup_close_ int rootfd = open(e->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    CHECK(rootfd >= 0, "open rootfs");
+    int fd = rootfs_open_ptmx(rootfd, &err);
+    CHECK(fd < 0 && strstr(err.msg, "mount devpts with newinstance"), "no devpts: %d \"%s\"",
+          fd, err.msg);
+    struct spec_mount mounts[] = {
+        {.destination = "/dev", .type = "tmpfs", .source = "tmpfs"},
+        {.destination = "/dev/pts", .type = "devpts", .source = "devpts",
+         .options = OPTS("newinstance", "ptmxmode=0666")},
+    };
+    struct spec s = {.mounts = mounts, .n_mounts = 2};
+    struct rootfs_ctx ctx = make_ctx(e, &s);
+    CHECK(rootfs_prepare(&ctx, &err) == 0, "%s", err.msg);
+    _cleanup_close_ int root2 = open(e->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int ptmx = rootfs_open_ptmx(root2, &err);
+    CHECK(ptmx >= 0, "%s", err.msg);
+    unsigned int n;
+    CHECK(ptmx >= 0 && ioctl(ptmx, TIOCGPTN, &n) == 0 && n == 0, "first pty of a new devpts");
+}
+
 static void test_console_symlink(const struct env *e)
 {
     char path[256];
@@ -815,6 +840,7 @@ static const struct test_case cases[] = {
     {"pivot_rshared", test_pivot_rshared},
     {"user_namespace", test_user_namespace, true},
     {"console", test_console},
+    {"open_ptmx", test_open_ptmx},
     {"console_symlink", test_console_symlink},
 };
 

@@ -75,27 +75,31 @@ int runtime_ps(const struct vse_runtime *rt, const char *id, pid_t **pids, size_
 
 /* ---- events ---- */
 
+static void kv_uint(json_writer *w, const char *key, uint64_t v)
+{
+    json_w_key(w, key);
+    json_w_uint(w, v);
+}
+
+/* "key": { ... to be closed with json_w_object_end(). */
+static void object_begin(json_writer *w, const char *key)
+{
+    json_w_key(w, key);
+    json_w_object_begin(w);
+}
+
 static void write_cpu(json_writer *w, const struct cgroup_stats *s)
 {
-    json_w_key(w, "cpu");
-    json_w_object_begin(w);
-    json_w_key(w, "usage");
-    json_w_object_begin(w);
-    json_w_key(w, "total");
-    json_w_uint(w, s->cpu_usage_total);
-    json_w_key(w, "kernel");
-    json_w_uint(w, s->cpu_usage_kernel);
-    json_w_key(w, "user");
-    json_w_uint(w, s->cpu_usage_user);
+    object_begin(w, "cpu");
+    object_begin(w, "usage");
+    kv_uint(w, "total", s->cpu_usage_total);
+    kv_uint(w, "kernel", s->cpu_usage_kernel);
+    kv_uint(w, "user", s->cpu_usage_user);
     json_w_object_end(w);
-    json_w_key(w, "throttling");
-    json_w_object_begin(w);
-    json_w_key(w, "periods");
-    json_w_uint(w, s->cpu_periods);
-    json_w_key(w, "throttled_periods");
-    json_w_uint(w, s->cpu_throttled_periods);
-    json_w_key(w, "throttled_time");
-    json_w_uint(w, s->cpu_throttled_time);
+    object_begin(w, "throttling");
+    kv_uint(w, "periods", s->cpu_periods);
+    kv_uint(w, "throttled_periods", s->cpu_throttled_periods);
+    kv_uint(w, "throttled_time", s->cpu_throttled_time);
     json_w_object_end(w);
     json_w_object_end(w);
 }
@@ -103,16 +107,11 @@ static void write_cpu(json_writer *w, const struct cgroup_stats *s)
 static void write_entry(json_writer *w, const char *key, uint64_t limit, uint64_t usage,
                         uint64_t max, uint64_t failcnt)
 {
-    json_w_key(w, key);
-    json_w_object_begin(w);
-    json_w_key(w, "limit");
-    json_w_uint(w, limit);
-    json_w_key(w, "usage");
-    json_w_uint(w, usage);
-    json_w_key(w, "max");
-    json_w_uint(w, max);
-    json_w_key(w, "failcnt");
-    json_w_uint(w, failcnt);
+    object_begin(w, key);
+    kv_uint(w, "limit", limit);
+    kv_uint(w, "usage", usage);
+    kv_uint(w, "max", max);
+    kv_uint(w, "failcnt", failcnt);
     json_w_object_end(w);
 }
 
@@ -121,15 +120,13 @@ static void write_raw(json_writer *w, struct cgroup_manager *cg)
     struct spec_kv *kv = NULL;
     size_t n = 0;
     struct vse_err ignored = {0};
-    json_w_key(w, "raw");
-    json_w_object_begin(w);
+    object_begin(w, "raw");
     if (cgroup_manager_memory_stat(cg, &kv, &n, &ignored) == 0) {
         for (size_t i = 0; i < n; i++) {
             uint64_t v = 0;
             if (vse_parse_uint64(kv[i].value, &v) < 0)
                 continue;
-            json_w_key(w, kv[i].key);
-            json_w_uint(w, v);
+            kv_uint(w, kv[i].key, v);
         }
     }
     cgroup_kv_free(kv, n);
@@ -138,10 +135,8 @@ static void write_raw(json_writer *w, struct cgroup_manager *cg)
 
 static void write_memory(json_writer *w, struct cgroup_manager *cg, const struct cgroup_stats *s)
 {
-    json_w_key(w, "memory");
-    json_w_object_begin(w);
-    json_w_key(w, "cache");
-    json_w_uint(w, s->memory_cache);
+    object_begin(w, "memory");
+    kv_uint(w, "cache", s->memory_cache);
     write_entry(w, "usage", s->memory_limit, s->memory_usage, s->memory_max_usage,
                 s->memory_failcnt);
     write_entry(w, "swap", s->swap_limit, s->swap_usage, 0, 0);
@@ -151,8 +146,7 @@ static void write_memory(json_writer *w, struct cgroup_manager *cg, const struct
 
 static void write_blkio(json_writer *w, const struct cgroup_stats *s)
 {
-    json_w_key(w, "blkio");
-    json_w_object_begin(w);
+    object_begin(w, "blkio");
     json_w_key(w, "ioServiceBytesRecursive");
     json_w_array_begin(w);
     const char *ops[] = {"Read", "Write"};
@@ -160,8 +154,7 @@ static void write_blkio(json_writer *w, const struct cgroup_stats *s)
     for (size_t i = 0; i < 2; i++) {
         json_w_object_begin(w);
         json_w_kv_string(w, "op", ops[i]);
-        json_w_key(w, "value");
-        json_w_uint(w, vals[i]);
+        kv_uint(w, "value", vals[i]);
         json_w_object_end(w);
     }
     json_w_array_end(w);
@@ -179,16 +172,12 @@ static int emit_stats(struct container_state *st, void (*emit)(void *, const cha
     json_w_object_begin(w);
     json_w_kv_string(w, "type", "stats");
     json_w_kv_string(w, "id", st->id);
-    json_w_key(w, "data");
-    json_w_object_begin(w);
+    object_begin(w, "data");
     write_cpu(w, &s);
     write_memory(w, st->cgroup, &s);
-    json_w_key(w, "pids");
-    json_w_object_begin(w);
-    json_w_key(w, "current");
-    json_w_uint(w, s.pids_current);
-    json_w_key(w, "limit");
-    json_w_uint(w, s.pids_limit);
+    object_begin(w, "pids");
+    kv_uint(w, "current", s.pids_current);
+    kv_uint(w, "limit", s.pids_limit);
     json_w_object_end(w);
     write_blkio(w, &s);
     json_w_object_end(w);

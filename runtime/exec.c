@@ -24,10 +24,6 @@
 #include "process/process.h"
 #include "security/security.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
 /* The process to run: either parsed from --process (owned) or the config's process with the
  * command-line overrides; only the overridden members are owned here. */
 struct exec_process {
@@ -159,56 +155,11 @@ static int exec_ns_flags(const struct spec *s)
 }
 
 /* A pty of the container's devpts (we are in its mount namespace: "/" is its root); the
- * master goes to the parent, the slave becomes our terminal. */
-static int exec_terminal(const struct exec_ctx *c, struct vse_err *err)
+ * master goes to the parent, the slave becomes our terminal in process_setup_apply(). */
+static int exec_terminal(const struct exec_ctx *c, struct process_pty *pty, struct vse_err *err)
 {
-    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0)
-        return vse_fail_errno(err, "open the container's root");
-    struct console_pty pty __attribute__((cleanup(console_pty_release))) = {-1, -1, ""};
-    int ret = console_open_pty(rootfd, c->p, &pty, err);
-    if (ret < 0)
-        return ret;
-    if ((ret = sync_send(c->sync_child, SYNC_PTY, 0, pty.name, pty.master)) < 0)
-        return vse_fail_code(err, ret, "send pty master");
-    return console_attach(pty.slave, err);
-}
-
-static int exec_process_attrs(const struct exec_ctx *c, struct vse_err *err)
-{
-    const struct spec_process *p = c->p;
-    bool in_userns = exec_ns_flags(c->st->spec) & CLONE_NEWUSER;
-    int ret;
-    if ((ret = process_apply_rlimits(p, err)) < 0 ||
-        (ret = apply_oom_score_adj(p, in_userns, err)) < 0 ||
-        (ret = process_apply_scheduler(p, err)) < 0 ||
-        (ret = process_apply_io_priority(p, err)) < 0)
-        return ret;
-    if (p->exec_cpu_affinity_final &&
-        (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_final, err)) < 0)
-        return ret;
-    return 0;
-}
-
-static int exec_identity(const struct exec_ctx *c, struct vse_err *err)
-{
-    const struct spec_process *p = c->p;
-    int ret;
-    if ((ret = security_apply_bounding(p->capabilities, err)) < 0 ||
-        (ret = process_set_user(p, err)) < 0 ||
-        (ret = security_apply_capabilities(p->capabilities, err)) < 0 ||
-        (ret = process_chdir(p, err)) < 0)
-        return ret;
-    if (p->no_new_privileges && (ret = security_set_no_new_privs(err)) < 0)
-        return ret;
-    return security_apply_lsm(p, c->rt->log, err);
-}
-
-static int load_filter(const struct exec_ctx *c, struct security_seccomp *filter,
-                       struct vse_err *err)
-{
-    _cleanup_free_ char *state = state_json_for(c->st, CONTAINER_RUNNING);
-    return security_seccomp_load(filter, state, err);
+    int ret = container_pty_open("/", c->p, pty, err);
+    return ret < 0 ? ret : container_pty_send_master(c->sync_child, pty, err);
 }
 
 static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
@@ -222,27 +173,27 @@ static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
     int flags = exec_ns_flags(s);
     if (flags && setns(c->init_pidfd, flags) < 0)
         return vse_fail_errno(err, "join the container's namespaces (setns 0x%x)", flags);
-    if (p->terminal && (ret = exec_terminal(c, err)) < 0)
-        return ret;
-    if ((ret = exec_process_attrs(c, err)) < 0)
+    struct process_pty pty __attribute__((cleanup(process_pty_release))) = {-1, -1, ""};
+    if (p->terminal && (ret = exec_terminal(c, &pty, err)) < 0)
         return ret;
     struct security_seccomp *filter __attribute__((cleanup(security_seccomp_freep))) = NULL;
     if ((ret = seccomp_compile_cached(s, c->seccomp_cache, c->rt->log, &filter, err)) < 0)
         return ret;
-    /* Without no_new_privs the filter needs CAP_SYS_ADMIN: before the capabilities go. */
-    bool early = filter && !p->no_new_privileges;
-    if (early && (ret = load_filter(c, filter, err)) < 0)
-        return ret;
-    if ((ret = exec_identity(c, err)) < 0)
-        return ret;
+    _cleanup_free_ char *state = filter ? state_json_for(c->st, CONTAINER_RUNNING) : NULL;
+    struct process_setup setup = {
+        .p = p,
+        .in_userns = flags & CLONE_NEWUSER,
+        .tty = p->terminal ? &pty : NULL,
+        .filter = filter,
+        .state_json = state,
+        .log = c->rt->log,
+    };
     _cleanup_free_ char *path = NULL;
-    if ((ret = process_find_executable(p, &path, err)) < 0)
-        return ret;
-    if (filter && !early && (ret = load_filter(c, filter, err)) < 0)
+    if ((ret = process_setup_apply(&setup, &path, err)) < 0)
         return ret;
     /* A detached exec must outlive us. */
     prctl(PR_SET_PDEATHSIG, 0);
-    return exec_resolved(path, p, err);
+    return process_exec_path(path, p, err);
 }
 
 __attribute__((noreturn)) static void exec_child(const struct exec_ctx *c)
@@ -297,24 +248,17 @@ static int await_exec(struct exec_ctx *c, struct vse_err *err)
     for (;;) {
         struct sync_msg m;
         int fd = -1;
-        int ret = sync_recv(c->sync_parent, &m, &fd);
+        int ret = sync_recv_setup(c->sync_parent, &m, &fd, err);
         if (ret == -EPIPE)
             return 0;
         if (ret < 0)
-            return vse_fail_code(err, ret, "sync socket");
-        if (m.type == SYNC_ERROR)
-            return vse_fail(err, m.value > 0 ? m.value : EIO, "%s", m.text);
-        if (m.type != SYNC_PTY || fd < 0) {
+            return ret;
+        if (m.type != SYNC_PTY) {
             vse_closep(&fd);
             return vse_fail(err, EPROTO, "sync: unexpected message %u", m.type);
         }
-        if (c->o->console_socket) {
-            _cleanup_close_ int master = fd;
-            if ((ret = process_send_console(c->o->console_socket, master, err)) < 0)
-                return ret;
-        } else {
-            c->master = fd;
-        }
+        if ((ret = take_pty_master(c->o->console_socket, fd, &c->master, err)) < 0)
+            return ret;
     }
 }
 
@@ -349,11 +293,7 @@ static int exec_in(struct exec_ctx *c, int sigfd, int *exit_status, struct vse_e
     c->seccomp_cache = seccomp_cache_for(c->rt, c->st->spec);
     pid_t pid = spawn_exec(c, err);
     if (pid < 0 || (ret = await_exec(c, err)) < 0) {
-        if (c->pidfd >= 0) {
-            pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
-            siginfo_t si;
-            waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED);
-        }
+        kill_and_reap(c->pidfd);
         return pid < 0 ? pid : ret;
     }
     if (c->o->pid_file && (ret = write_pid_file(c->o->pid_file, pid, err)) < 0)

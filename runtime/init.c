@@ -21,10 +21,6 @@
 #include "rootfs/rootfs.h"
 #include "security/security.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
 /* What the init keeps between steps. */
 struct init_ctx {
     const struct init_args *a;
@@ -32,7 +28,7 @@ struct init_ctx {
     struct rootfs_ctx rctx;
     struct container_state st; /* for the state JSON of hooks and seccomp listeners */
     char *state_json;
-    struct console_pty pty;    /* slave kept until it becomes the controlling terminal */
+    struct process_pty pty;    /* slave kept until it becomes the controlling terminal */
     char *exec_path;           /* process.args[0] resolved in the container's PATH */
 };
 
@@ -40,7 +36,7 @@ static void init_ctx_release(struct init_ctx *c)
 {
     free(c->state_json);
     free(c->exec_path);
-    console_pty_release(&c->pty);
+    process_pty_release(&c->pty);
 }
 
 /* Waits for GO: the parent has written the id maps and put us into the cgroup. */
@@ -97,22 +93,14 @@ static int setup_terminal(struct init_ctx *c, struct vse_err *err)
 {
     if (c->p == NULL || !c->p->terminal)
         return 0;
-    _cleanup_close_ int rootfd = open(c->a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0)
-        return vse_fail_errno(err, "root.path %s: open", c->a->rootfs);
-    int ret = console_open_pty(rootfd, c->p, &c->pty, err);
+    int ret = container_pty_open(c->a->rootfs, c->p, &c->pty, err);
     if (ret < 0)
         return ret;
     char slave[32];
     snprintf(slave, sizeof(slave), "/proc/self/fd/%d", c->pty.slave);
     if ((ret = rootfs_bind_console(&c->rctx, slave, err)) < 0)
         return ret;
-    ret = sync_send(c->a->sync_fd, SYNC_PTY, 0, c->pty.name, c->pty.master);
-    if (ret < 0)
-        return vse_fail_code(err, ret, "send pty master");
-    vse_closep(&c->pty.master);
-    c->pty.master = -1;
-    return 0;
+    return container_pty_send_master(c->a->sync_fd, &c->pty, err);
 }
 
 /* prestart and createRuntime hooks run in the parent, in the runtime's namespaces. */
@@ -128,41 +116,20 @@ static int parent_hooks(const struct init_ctx *c, struct vse_err *err)
     return sync_expect(c->a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, err);
 }
 
-static int apply_process_attrs(struct init_ctx *c, struct vse_err *err)
+/* The steps an exec'd process takes too, once the container's root is final. */
+static int setup_process(struct init_ctx *c, struct security_seccomp *filter,
+                         struct vse_err *err)
 {
-    const struct spec_process *p = c->p;
-    bool in_userns = c->a->in_user_ns || c->a->ns_fds[SPEC_NS_USER] >= 0;
-    int ret;
-    if ((ret = process_apply_rlimits(p, err)) < 0 ||
-        (ret = apply_oom_score_adj(p, in_userns, err)) < 0 ||
-        (ret = process_apply_personality(c->a->spec->linux_, err)) < 0 ||
-        (ret = process_apply_scheduler(p, err)) < 0 ||
-        (ret = process_apply_io_priority(p, err)) < 0)
-        return ret;
-    if (p->exec_cpu_affinity_final &&
-        (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_final, err)) < 0)
-        return ret;
-    if (p->terminal) {
-        if ((ret = console_attach(c->pty.slave, err)) < 0)
-            return ret;
-        vse_closep(&c->pty.slave);
-        c->pty.slave = -1;
-    }
-    return 0;
-}
-
-static int apply_identity(const struct init_ctx *c, struct vse_err *err)
-{
-    const struct spec_process *p = c->p;
-    int ret;
-    if ((ret = security_apply_bounding(p->capabilities, err)) < 0 ||
-        (ret = process_set_user(p, err)) < 0 ||
-        (ret = security_apply_capabilities(p->capabilities, err)) < 0 ||
-        (ret = process_chdir(p, err)) < 0)
-        return ret;
-    if (p->no_new_privileges && (ret = security_set_no_new_privs(err)) < 0)
-        return ret;
-    return security_apply_lsm(p, c->a->rt->log, err);
+    struct process_setup s = {
+        .p = c->p,
+        .personality = c->a->spec->linux_,
+        .in_userns = c->a->in_user_ns || c->a->ns_fds[SPEC_NS_USER] >= 0,
+        .tty = c->p->terminal ? &c->pty : NULL,
+        .filter = filter,
+        .state_json = c->state_json,
+        .log = c->a->rt->log,
+    };
+    return process_setup_apply(&s, &c->exec_path, err);
 }
 
 /* READY, then block until `start` (exec.fifo) or, for run, the START message. */
@@ -208,19 +175,7 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
         return ret;
     if ((ret = rootfs_pivot(&c->rctx, err)) < 0 || (ret = ns_apply_uts(a->spec, err)) < 0 ||
         (ret = ns_apply_sysctl(a->spec->linux_, err)) < 0 ||
-        (ret = rootfs_finalize(&c->rctx, err)) < 0 || (ret = apply_process_attrs(c, err)) < 0)
-        return ret;
-    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
-     * capabilities go (runc's order); otherwise as late as possible. */
-    bool early = filter && !c->p->no_new_privileges;
-    if (early && (ret = security_seccomp_load(filter, c->state_json, err)) < 0)
-        return ret;
-    if ((ret = apply_identity(c, err)) < 0)
-        return ret;
-    /* Like runc, a missing executable fails create rather than a later start nobody watches. */
-    if ((ret = process_find_executable(c->p, &c->exec_path, err)) < 0)
-        return ret;
-    if (filter && !early && (ret = security_seccomp_load(filter, c->state_json, err)) < 0)
+        (ret = rootfs_finalize(&c->rctx, err)) < 0 || (ret = setup_process(c, filter, err)) < 0)
         return ret;
     if ((ret = report_ready_and_wait(c, err)) < 0)
         return ret;
@@ -230,7 +185,7 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
                              err)) < 0)
             return ret;
     }
-    return exec_resolved(c->exec_path, c->p, err);
+    return process_exec_path(c->exec_path, c->p, err);
 }
 
 void init_main(const struct init_args *a)

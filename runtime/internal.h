@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
 #include "common/error.h"
 #include "common/log.h"
 #include "runtime/runtime.h"
@@ -36,6 +40,9 @@ int sync_send(int sock, enum sync_type type, int32_t value, const char *text, in
 /* Receives one message; *fd gets an attached fd or -1 (fd may be NULL when none is expected).
  * EOF is -EPIPE. */
 int sync_recv(int sock, struct sync_msg *m, int *fd);
+/* The parent's side while a child sets up: receives the next message; the child's ERROR
+ * message becomes err, EOF is -EPIPE (err left to the caller, for whom it may be success). */
+int sync_recv_setup(int sock, struct sync_msg *m, int *fd, struct vse_err *err);
 /* Receives a message and checks it is `want`; an ERROR message becomes the returned error. */
 int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err);
 /* Child side: reports err to the parent and exits; never returns. */
@@ -90,18 +97,31 @@ struct init_args {
 /* The container init: the straight list of steps of docs/design.md; never returns. */
 __attribute__((noreturn)) void init_main(const struct init_args *a);
 
-/* ---- the container's pty (runtime/console.c) ---- */
-struct console_pty {
-    int master, slave; /* both O_CLOEXEC */
-    char name[32];     /* "/dev/pts/<n>" inside the container */
+/* ---- the last steps of a container process (runtime/process_setup.c) ---- */
+struct process_pty;
+/* A pty of the devpts instance of the container whose root is root (rootfs_open_ptmx() +
+ * process_open_pty()), sized from process.consoleSize. */
+int container_pty_open(const char *root, const struct spec_process *p, struct process_pty *pty,
+                       struct vse_err *err);
+/* Hands the master to the parent (SYNC_PTY, the pty name as text), which passes it on to the
+ * console socket or relays it; our copy is closed. */
+int container_pty_send_master(int sync_fd, struct process_pty *pty, struct vse_err *err);
+
+struct process_setup {
+    const struct spec_process *p;
+    const struct spec_linux *personality; /* linux.personality to apply, or NULL (exec) */
+    bool in_userns;                /* the process is in a user namespace of the container's */
+    struct process_pty *tty;       /* its slave becomes the terminal; NULL without one */
+    struct security_seccomp *filter; /* compiled before the process lost its host view */
+    const char *state_json;        /* for seccomp notify listeners */
+    const struct vse_logger *log;
 };
-/* Opens a pty from the devpts instance at <rootfd>/dev/pts/ptmx (rootfd: the container's root,
- * resolved with RESOLVE_IN_ROOT), sized from process.consoleSize. */
-int console_open_pty(int rootfd, const struct spec_process *p, struct console_pty *out,
-                     struct vse_err *err);
-/* setsid, the slave becomes the controlling terminal and fds 0, 1 and 2. */
-int console_attach(int slave, struct vse_err *err);
-void console_pty_release(struct console_pty *c);
+/* What the init and an exec'd process do alike in the container: rlimits, oom_score_adj,
+ * personality, scheduler, ioprio, affinity, the terminal; seccomp here when it needs
+ * CAP_SYS_ADMIN (no noNewPrivileges); bounding set, user, capabilities, cwd,
+ * noNewPrivileges, LSM; args[0] resolved in the container's PATH (*exec_path, caller frees);
+ * seccomp last otherwise. The caller then waits as it must and calls process_exec_path(). */
+int process_setup_apply(const struct process_setup *s, char **exec_path, struct vse_err *err);
 
 /* ---- tty relay and waiting (runtime/io.c) ---- */
 /* Waits for the process behind pidfd, forwarding signals from sigfd to it and, when master >=
@@ -114,6 +134,12 @@ int wait_forward(int pidfd, int sigfd, int master, int sync_fd, int *exit_status
  * previous mask so a child can restore it. */
 int forward_signals_setup(sigset_t *old, struct vse_err *err);
 
+/* The fd of a SYNC_PTY message: passed on to console_socket when given (and closed here),
+ * else kept in *master for the relay. */
+int take_pty_master(const char *console_socket, int fd, int *master, struct vse_err *err);
+/* SIGKILL to a child that failed setup, and its exit collected. */
+void kill_and_reap(int pidfd);
+
 /* Writes a pid file atomically. */
 int write_pid_file(const char *path, pid_t pid, struct vse_err *err);
 
@@ -123,14 +149,5 @@ pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd);
  * around the clone so the child is non-dumpable from birth (a second layer against
  * /proc/<pid>/exe attacks; execve resets it), then the parent's setting is restored. */
 pid_t clone3_nondumpable(uint64_t flags, int cgroup_fd, int *pidfd);
-
-/* process_apply_oom_score_adj() for a non-dumpable process: in a user namespace its /proc/self
- * files belong to the host's root, so it is dumpable for that one write. It still holds every
- * capability then, so the ptrace access checks keep the container's processes out. */
-int apply_oom_score_adj(const struct spec_process *p, bool in_userns, struct vse_err *err);
-
-/* execve of path (process_find_executable() resolved process.args[0] before READY) with the
- * process's argv and env; returns only on failure: `exec "<args[0]>": <reason>`. */
-int exec_resolved(const char *path, const struct spec_process *p, struct vse_err *err);
 
 #endif

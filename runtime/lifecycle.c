@@ -22,10 +22,6 @@
 #include "ns/ns.h"
 #include "process/process.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
 struct create_ctx {
     const struct vse_runtime *rt;
     const struct runtime_create_opts *o;
@@ -46,11 +42,8 @@ struct create_ctx {
 static void create_ctx_release(struct create_ctx *c)
 {
     struct vse_err ignored = {0};
-    if (!c->committed && c->pidfd >= 0) {
-        pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
-        siginfo_t si;
-        waitid(P_PIDFD, (id_t) c->pidfd, &si, WEXITED);
-    }
+    if (!c->committed)
+        kill_and_reap(c->pidfd);
     if (!c->committed && c->st && c->st->cgroup)
         cgroup_manager_destroy(c->st->cgroup, true, &ignored);
     if (!c->committed && c->dir_made)
@@ -300,38 +293,25 @@ static int run_parent_hooks(struct create_ctx *c, struct vse_err *err)
     return ret < 0 ? vse_fail_code(err, ret, "send HOOKS_DONE") : 0;
 }
 
-static int take_pty(struct create_ctx *c, int fd, struct vse_err *err)
-{
-    _cleanup_close_ int master = fd;
-    if (master < 0)
-        return vse_fail(err, EPROTO, "sync: pty message without an fd");
-    if (c->o->console_socket)
-        return process_send_console(c->o->console_socket, master, err);
-    c->master = steal_fd(&master);
-    return 0;
-}
-
 /* Serves the init's requests until it reports READY (or an error). */
 static int await_ready(struct create_ctx *c, struct vse_err *err)
 {
     for (;;) {
         struct sync_msg m;
         int fd = -1;
-        int ret = sync_recv(c->sync_parent, &m, &fd);
+        int ret = sync_recv_setup(c->sync_parent, &m, &fd, err);
         if (ret == -EPIPE)
             return vse_fail(err, EPIPE, "container init exited during setup");
         if (ret < 0)
-            return vse_fail_code(err, ret, "sync socket");
+            return ret;
         switch (m.type) {
         case SYNC_READY:
             return 0;
-        case SYNC_ERROR:
-            return vse_fail(err, m.value > 0 ? m.value : EIO, "%s", m.text);
         case SYNC_HOOKS:
             ret = run_parent_hooks(c, err);
             break;
         case SYNC_PTY:
-            ret = take_pty(c, fd, err);
+            ret = take_pty_master(c->o->console_socket, fd, &c->master, err);
             break;
         default:
             ret = vse_fail(err, EPROTO, "sync: unexpected message %u", m.type);

@@ -8,9 +8,11 @@
 #include <linux/sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -89,15 +91,30 @@ int sync_recv(int sock, struct sync_msg *m, int *fd)
     return 0;
 }
 
-int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err)
+int sync_recv_setup(int sock, struct sync_msg *m, int *fd, struct vse_err *err)
 {
     int ret = sync_recv(sock, m, fd);
     if (ret == -EPIPE)
-        return vse_fail(err, EPIPE, "container process exited during setup");
+        return ret;
     if (ret < 0)
         return vse_fail_code(err, ret, "sync socket");
-    if (m->type == SYNC_ERROR)
+    if (m->type == SYNC_ERROR) {
+        if (fd && *fd >= 0) {
+            close(*fd);
+            *fd = -1;
+        }
         return vse_fail(err, m->value > 0 ? m->value : EIO, "%s", m->text);
+    }
+    return 0;
+}
+
+int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err)
+{
+    int ret = sync_recv_setup(sock, m, fd, err);
+    if (ret == -EPIPE)
+        return vse_fail(err, EPIPE, "container process exited during setup");
+    if (ret < 0)
+        return ret;
     if (m->type != want)
         return vse_fail(err, EPROTO, "sync: expected message %d, got %u", want, m->type);
     return 0;
@@ -142,23 +159,6 @@ pid_t clone3_nondumpable(uint64_t flags, int cgroup_fd, int *pidfd)
     return pid;
 }
 
-int apply_oom_score_adj(const struct spec_process *p, bool in_userns, struct vse_err *err)
-{
-    if (!p->oom_score_adj.set || !in_userns)
-        return process_apply_oom_score_adj(p, err);
-    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    int ret = process_apply_oom_score_adj(p, err);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    return ret;
-}
-
-int exec_resolved(const char *path, const struct spec_process *p, struct vse_err *err)
-{
-    char *empty_env[] = {NULL};
-    execve(path, p->args, p->env ? p->env : empty_env);
-    return vse_fail_errno(err, "exec \"%s\"", p->args[0]);
-}
-
 int seccomp_cache_for(const struct vse_runtime *rt, const struct spec *s)
 {
     if (s->linux_ == NULL || s->linux_->seccomp == NULL)
@@ -174,6 +174,28 @@ int seccomp_compile_cached(const struct spec *s, int cache_fd, const struct vse_
         return 0;
     struct security_seccomp_opts opts = {.cache_dirfd = cache_fd};
     return security_seccomp_compile_opts(s->linux_->seccomp, &opts, log, out, err);
+}
+
+int take_pty_master(const char *console_socket, int fd, int *master, struct vse_err *err)
+{
+    _cleanup_close_ int pty = fd;
+    if (pty < 0)
+        return vse_fail(err, EPROTO, "sync: pty message without an fd");
+    if (console_socket)
+        return process_send_console(console_socket, pty, err);
+    vse_closep(master);
+    *master = steal_fd(&pty);
+    return 0;
+}
+
+void kill_and_reap(int pidfd)
+{
+    if (pidfd < 0)
+        return;
+    pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+    siginfo_t si;
+    while (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
 }
 
 int write_pid_file(const char *path, pid_t pid, struct vse_err *err)

@@ -239,16 +239,27 @@ int spec_load_bundle(const char *bundle_dir, struct spec **out, struct vse_err *
     return 0;
 }
 
-int spec_parse_process(const char *json_text, struct spec_process **out, struct vse_err *err)
+/* json_text parsed as one JSON object without duplicate keys; what names it in errors. */
+static int parse_object_text(const char *json_text, const char *what, json_node **out,
+                             struct vse_err *err)
 {
     _cleanup_json_ json_node *doc = NULL;
     int ret = json_parse(json_text, &doc, err);
     if (ret < 0)
         return ret;
     if (json_type_of(doc) != JSON_OBJECT)
-        return vse_fail(err, EINVAL, "process must be a JSON object, not %s",
+        return vse_fail(err, EINVAL, "%s must be a JSON object, not %s", what,
                         json_type_name(json_type_of(doc)));
-    ret = sp_check_duplicate_keys(doc, "", err);
+    if ((ret = sp_check_duplicate_keys(doc, "", err)) < 0)
+        return ret;
+    *out = steal_ptr(doc);
+    return 0;
+}
+
+int spec_parse_process(const char *json_text, struct spec_process **out, struct vse_err *err)
+{
+    _cleanup_json_ json_node *doc = NULL;
+    int ret = parse_object_text(json_text, "process", &doc, err);
     if (ret < 0)
         return ret;
     struct spec_process *p = vse_zalloc(sizeof(*p));
@@ -265,13 +276,7 @@ int spec_parse_resources(const char *json_text, struct spec_resources **out,
                          struct vse_err *err)
 {
     _cleanup_json_ json_node *doc = NULL;
-    int ret = json_parse(json_text, &doc, err);
-    if (ret < 0)
-        return ret;
-    if (json_type_of(doc) != JSON_OBJECT)
-        return vse_fail(err, EINVAL, "resources must be a JSON object, not %s",
-                        json_type_name(json_type_of(doc)));
-    ret = sp_check_duplicate_keys(doc, "", err);
+    int ret = parse_object_text(json_text, "resources", &doc, err);
     if (ret < 0)
         return ret;
     struct spec_resources *r = vse_zalloc(sizeof(*r));
