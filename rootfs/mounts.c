@@ -229,8 +229,10 @@ static int mount_one(const struct rootfs_ctx *ctx, int rootfd, const struct spec
     if ((o.idmap || o.ridmap))
         return vse_fail(err, EINVAL, "options: idmap is only supported on bind mounts");
     if (strcmp(m->type ? m->type : "", "cgroup") == 0 ||
-        strcmp(m->type ? m->type : "", "cgroup2") == 0)
-        return mount_cgroup(ctx, rootfd, m, &o, err);
+        strcmp(m->type ? m->type : "", "cgroup2") == 0) {
+        int ret = ctx->before_cgroup_mount ? ctx->before_cgroup_mount(ctx->hook_data, err) : 0;
+        return ret < 0 ? ret : mount_cgroup(ctx, rootfd, m, &o, err);
+    }
     if (ctx->in_user_ns && strcmp(m->type ? m->type : "", "sysfs") == 0 &&
         !spec_has_ns(ctx->spec, SPEC_NS_NETWORK))
         return mount_sysfs_bind(ctx, rootfd, m, &o, err);

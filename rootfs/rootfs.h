@@ -18,6 +18,11 @@ struct rootfs_ctx {
     bool in_user_ns;         /* devices must be bind-mounted, not made with mknod */
     const char *console_path;/* pty slave to bind over /dev/console, NULL without terminal */
     const struct vse_logger *log;
+    /* Called once, right before the first cgroup/cgroup2 mount (NULL: none). The runtime
+     * finishes putting the init into its cgroup and unsharing the cgroup namespace here, so
+     * the mounts before it overlap with the (slow) cgroup migration. */
+    int (*before_cgroup_mount)(void *data, struct vse_err *err);
+    void *hook_data;
 };
 
 /* Step 1, before the createContainer hooks: propagation, the root bind mount, every entry of

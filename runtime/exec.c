@@ -188,6 +188,10 @@ static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
         .state_json = state,
         .log = c->rt->log,
     };
+    /* In the container's cgroup before anything of the process's own runs (and before a
+     * filter could forbid the read). */
+    if ((ret = sync_expect(c->sync_child, SYNC_CGROUP, &m, NULL, err)) < 0)
+        return ret;
     _cleanup_free_ char *path = NULL;
     if ((ret = process_setup_apply(&setup, &path, err)) < 0)
         return ret;
@@ -234,12 +238,11 @@ static int spawn_exec(struct exec_ctx *c, struct vse_err *err)
     c->sync_child = -1;
     vse_closep(&c->seccomp_cache);
     c->seccomp_cache = -1;
-    int ret;
-    if (cgroup_fd < 0 && c->st->cgroup &&
-        (ret = cgroup_manager_attach(c->st->cgroup, pid, err)) < 0)
-        return ret;
-    ret = sync_send(c->sync_parent, SYNC_GO, pid, NULL, -1);
-    return ret < 0 ? vse_fail_code(err, ret, "send GO to the exec process") : pid;
+    int ret = sync_send(c->sync_parent, SYNC_GO, pid, NULL, -1);
+    if (ret < 0)
+        return vse_fail_code(err, ret, "send GO to the exec process");
+    ret = attach_and_signal_cgroup(c->st->cgroup, pid, c->sync_parent, err);
+    return ret < 0 ? ret : pid;
 }
 
 /* Until EOF (execve done): the pty, or an error. */

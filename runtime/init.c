@@ -30,6 +30,7 @@ struct init_ctx {
     char *state_json;
     struct process_pty pty;    /* slave kept until it becomes the controlling terminal */
     char *exec_path;           /* process.args[0] resolved in the container's PATH */
+    bool in_cgroup;            /* SYNC_CGROUP received (and the cgroup namespace made) */
 };
 
 static void init_ctx_release(struct init_ctx *c)
@@ -79,10 +80,24 @@ static int join_namespaces(const struct init_ctx *c, struct vse_err *err)
 {
     /* pid and time namespaces were entered by the parent, for us, around clone3. */
     int ret = ns_join_fds(c->a->ns_fds, CLONE_NEWPID | CLONE_NEWTIME, err);
+    return ret;
+}
+
+/* Waits until the parent has put us into the container's cgroup, then makes the cgroup
+ * namespace (its root must be that cgroup). Runs once: before the first cgroup mount, or after
+ * the other mounts when there is none. */
+static int join_cgroup(void *data, struct vse_err *err)
+{
+    struct init_ctx *c = data;
+    if (c->in_cgroup)
+        return 0;
+    struct sync_msg m;
+    int ret = sync_expect(c->a->sync_fd, SYNC_CGROUP, &m, NULL, err);
     if (ret < 0)
         return ret;
     if (c->a->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
         return vse_fail_errno(err, "unshare cgroup namespace");
+    c->in_cgroup = true;
     return 0;
 }
 
@@ -162,7 +177,8 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
     int ret;
     if ((ret = wait_for_go(c, err)) < 0 || (ret = become_userns_root(c, err)) < 0 ||
         (ret = join_keyring(c, err)) < 0 || (ret = join_namespaces(c, err)) < 0 ||
-        (ret = rootfs_prepare(&c->rctx, err)) < 0 || (ret = setup_terminal(c, err)) < 0 ||
+        (ret = rootfs_prepare(&c->rctx, err)) < 0 || (ret = join_cgroup(c, err)) < 0 ||
+        (ret = setup_terminal(c, err)) < 0 ||
         (ret = parent_hooks(c, err)) < 0)
         return ret;
     if ((ret = hooks_run(&a->spec->hooks.create_container, "createContainer", c->state_json,
@@ -208,12 +224,14 @@ void init_main(const struct init_args *a)
         .a = a,
         .p = a->spec->process,
         .rctx = {.spec = a->spec, .bundle = a->bundle, .rootfs = a->rootfs,
-                 .no_pivot = a->o->no_pivot, .in_user_ns = a->in_user_ns, .log = a->rt->log},
+                 .no_pivot = a->o->no_pivot, .in_user_ns = a->in_user_ns, .log = a->rt->log,
+                 .before_cgroup_mount = join_cgroup},
         .st = {.id = (char *) a->id, .bundle = (char *) a->bundle, .rootfs = (char *) a->rootfs,
                .created = (char *) a->created, .owner = (char *) "",
                .spec = (struct spec *) a->spec, .lock_fd = -1},
         .pty = {.master = -1, .slave = -1},
     };
+    c.rctx.hook_data = &c;
     struct vse_err err = {0};
     if (c.p == NULL)
         vse_fail(&err, EINVAL, "process: required to start a container");

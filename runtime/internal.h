@@ -20,13 +20,14 @@
 
 /* ---- sync protocol (SOCK_SEQPACKET: one message a record) ---- */
 enum sync_type {
-    SYNC_GO = 1,    /* parent -> child: maps written, cgroup joined; value = host pid */
+    SYNC_GO = 1,    /* parent -> child: id maps written; value = host pid */
     SYNC_HOOKS,     /* child -> parent: run prestart/createRuntime now */
     SYNC_HOOKS_DONE,/* parent -> child */
     SYNC_PTY,       /* child -> parent: the pty master rides along (SCM_RIGHTS) */
     SYNC_READY,     /* child -> parent: set up, waiting for start */
     SYNC_START,     /* parent -> child (run only): go ahead and exec */
     SYNC_ERROR,     /* child -> parent: value = errno, text = message */
+    SYNC_CGROUP,    /* parent -> child: the cgroup is joined (sent right after GO) */
 };
 
 struct sync_msg {
@@ -44,6 +45,9 @@ int sync_recv(int sock, struct sync_msg *m, int *fd);
  * message becomes err, EOF is -EPIPE (err left to the caller, for whom it may be success). */
 int sync_recv_setup(int sock, struct sync_msg *m, int *fd, struct vse_err *err);
 /* Receives a message and checks it is `want`; an ERROR message becomes the returned error. */
+struct cgroup_manager;
+int attach_and_signal_cgroup(struct cgroup_manager *cg, pid_t pid, int sync_fd,
+                             struct vse_err *err);
 int sync_expect(int sock, enum sync_type want, struct sync_msg *m, int *fd, struct vse_err *err);
 /* Child side: reports err to the parent and exits; never returns. */
 __attribute__((noreturn)) void sync_fail_exit(int sock, const struct vse_err *err);

@@ -263,13 +263,24 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
     int ret = proc_stat_start_time(pid, &c->st->start_time, NULL);
     if (ret < 0)
         return vse_fail_code(err, ret, "read start time of pid %d", (int) pid);
-    if (cgroup_fd < 0 && c->st->cgroup &&
-        (ret = cgroup_manager_attach(c->st->cgroup, pid, err)) < 0)
-        return ret;
     return 0;
 }
 
-/* Step 4: id maps, then GO. */
+/* Puts the process into the container's cgroup (unless clone3 already did) and tells it so.
+ * On v1 the first migration waits for an RCU grace period (milliseconds on this kind of VM):
+ * it is done after GO, so the child's mounts overlap with it; the child waits for
+ * SYNC_CGROUP only where membership matters (cgroup namespace, cgroup mounts, exec). */
+int attach_and_signal_cgroup(struct cgroup_manager *cg, pid_t pid, int sync_fd,
+                             struct vse_err *err)
+{
+    int ret;
+    if (cg && cgroup_manager_clone_fd(cg) < 0 && (ret = cgroup_manager_attach(cg, pid, err)) < 0)
+        return ret;
+    ret = sync_send(sync_fd, SYNC_CGROUP, 0, NULL, -1);
+    return ret < 0 ? vse_fail_code(err, ret, "send CGROUP to pid %d", (int) pid) : 0;
+}
+
+/* Step 4: id maps, GO, then the cgroup. */
 static int configure_init(struct create_ctx *c, struct vse_err *err)
 {
     const struct spec *s = c->st->spec;
@@ -279,7 +290,9 @@ static int configure_init(struct create_ctx *c, struct vse_err *err)
         (ret = ns_write_id_mappings(c->st->pid, s->linux_, err)) < 0)
         return ret;
     ret = sync_send(c->sync_parent, SYNC_GO, c->st->pid, NULL, -1);
-    return ret < 0 ? vse_fail_code(err, ret, "send GO to the container init") : 0;
+    if (ret < 0)
+        return vse_fail_code(err, ret, "send GO to the container init");
+    return attach_and_signal_cgroup(c->st->cgroup, c->st->pid, c->sync_parent, err);
 }
 
 static int run_parent_hooks(struct create_ctx *c, struct vse_err *err)
