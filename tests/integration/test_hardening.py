@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import time
 
@@ -218,11 +219,38 @@ def fds_when_idle(cmd, pid_of):
             p.wait()
 
 
-def test_no_runtime_fd_leaks_into_container(vse, bundle):
+def test_no_runtime_fd_leaks_into_container(vse, bundle, tmp_path):
+    """CVE-2024-21626: the caller of vse hands it fds without CLOEXEC (runc leaked a host
+    /sys/fs/cgroup directory fd this way); none may reach the container, neither the init
+    while it waits in `created` nor the container process."""
+    hostdir = tmp_path / "vse-leaked-dir"
+    hostdir.mkdir()
+    leak = tmp_path / "vse-leaked-file"
+    leak.write_text("host\n")
+    inherit = f"exec 7<{hostdir} 8<{leak}; "
+    # 1. vse create: the init holds none of them while it waits to be started.
+    bundle.set_args("true")
+    cid = vse.new_id()
+    log = tmp_path / "vse-create.log"
+    with open(log, "w") as f:  # the created init keeps stdio open: no pipes to wait on
+        r = subprocess.run(["bash", "-c", inherit + f"exec {vse.bin} --root {vse.root} create "
+                            f"-b {bundle.path} {cid}"], stdout=f, stderr=f, timeout=60,
+                           stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, log.read_text()
+    pid = vse.state(cid)["pid"]
+    links = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    vse("delete", "--force", cid, check=True)
+    assert str(hostdir) not in links and str(leak) not in links, links
+    # 2. vse run: the container process has stdio only.
     bundle.set_args("sh", "-c", IDLE)
     cid = vse.new_id()
-    _, fds = fds_when_idle([vse.bin, "--root", vse.root, "run", "-b", bundle.path, cid],
-                           lambda: vse.state(cid)["pid"])
+    _, fds = fds_when_idle(["bash", "-c", inherit + f"exec {vse.bin} --root {vse.root} run "
+                            f"-b {bundle.path} {cid}"], lambda: vse.state(cid)["pid"])
     assert sorted(fds) == [0, 1, 2], fds
 
 
@@ -233,30 +261,58 @@ def exec_pid(pid_file):
 
 
 def test_no_runtime_fd_leaks_into_exec(vse, bundle, tmp_path):
+    """As above for `vse exec`: fds the caller leaves open (no CLOEXEC) stay out."""
+    hostdir = tmp_path / "vse-leaked-dir"
+    hostdir.mkdir()
     bundle.set_args("sleep", "1000")
     rc, out, cid = detach(vse, bundle, tmp_path)
     assert rc == 0, out
     pid_file = tmp_path / "exec.pid"
-    _, fds = fds_when_idle([vse.bin, "--root", vse.root, "exec", "--pid-file", str(pid_file),
-                            cid, "sh", "-c", IDLE], lambda: exec_pid(pid_file))
+    _, fds = fds_when_idle(["bash", "-c", f"exec 7<{hostdir} 8<{hostdir}; exec {vse.bin} "
+                            f"--root {vse.root} exec --pid-file {pid_file} {cid} sh -c "
+                            f"'{IDLE}'"], lambda: exec_pid(pid_file))
     assert sorted(fds) == [0, 1, 2], fds
 
 
 @pytest.mark.parametrize("fd", [3, 4, 5, 6, 7, 8, 9])
-def test_cwd_through_leaked_proc_fd_is_refused(vse, bundle, fd):
-    bundle.config["process"]["cwd"] = f"/proc/self/fd/{fd}"
-    r = run(vse, bundle, "sh", "-c", "pwd; ls ../../..", check=False)
-    assert r.returncode != 0, f"cwd /proc/self/fd/{fd} was accepted:\n{r.stdout}"
-    assert "cwd" in r.stderr.lower() or "proc" in r.stderr, r.stderr
+def test_cwd_through_leaked_proc_fd_is_refused(vse, bundle, tmp_path, fd):
+    """CVE-2024-21626: fds 3..9 really are host directories (passed with --preserve-fds, as a
+    leak would be), so the chdir itself would succeed. cwd /proc/self/fd/N, and a symlink in
+    the image to it, must both be refused and the host directory never listed."""
+    hostdir = tmp_path / "vse-host-dir"
+    hostdir.mkdir()
+    (hostdir / "vse-host-secret").write_text("x\n")
+    os.symlink(f"/proc/self/fd/{fd}", os.path.join(bundle.rootfs, "vse-leak"))
+    opens = " ".join(f"{n}<{hostdir}" for n in range(3, 10))
+    for cwd in (f"/proc/self/fd/{fd}", "/vse-leak"):
+        bundle.config["process"]["cwd"] = cwd
+        bundle.set_args("sh", "-c", "pwd; ls . ../../..")
+        cid = vse.new_id()
+        r = subprocess.run(["bash", "-c", f"exec {opens}; exec {vse.bin} --root {vse.root} run "
+                            f"--preserve-fds 7 -b {bundle.path} {cid}"], capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert "vse-host-secret" not in r.stdout, f"cwd {cwd} reached the host:\n{r.stdout}"
+        assert r.returncode != 0, f"cwd {cwd} was accepted:\n{r.stdout}"
+        assert "cwd" in r.stderr.lower(), r.stderr
 
 
 @pytest.mark.parametrize("fd", [3, 5, 7])
 def test_exec_cwd_through_proc_fd_is_refused(vse, bundle, fd, tmp_path):
+    """The same for `vse exec --cwd`, with fds 3..9 host directories (--preserve-fds 7)."""
+    hostdir = tmp_path / "vse-host-dir"
+    hostdir.mkdir()
+    (hostdir / "vse-host-secret").write_text("x\n")
+    os.symlink(f"/proc/self/fd/{fd}", os.path.join(bundle.rootfs, "vse-leak"))
     bundle.set_args("sleep", "1000")
     rc, out, cid = detach(vse, bundle, tmp_path)
     assert rc == 0, out
-    r = vse("exec", "--cwd", f"/proc/self/fd/{fd}", cid, "sh", "-c", "pwd; ls ../../..")
-    assert r.returncode != 0, f"exec --cwd /proc/self/fd/{fd} was accepted:\n{r.stdout}"
+    opens = " ".join(f"{n}<{hostdir}" for n in range(3, 10))
+    for cwd in (f"/proc/self/fd/{fd}", "/vse-leak"):
+        r = subprocess.run(["bash", "-c", f"exec {opens}; exec {vse.bin} --root {vse.root} "
+                            f"exec --preserve-fds 7 --cwd {cwd} {cid} sh -c 'pwd; ls . ../../..'"],
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert "vse-host-secret" not in r.stdout, f"exec --cwd {cwd} reached the host:\n{r.stdout}"
+        assert r.returncode != 0, f"exec --cwd {cwd} was accepted:\n{r.stdout}"
 
 
 def test_preserve_fds_passes_exactly_the_requested(vse, bundle, tmp_path):
@@ -413,35 +469,53 @@ def fake_dev(bundle, null_kind):
 
 @pytest.mark.parametrize("null_kind", ["symlink", "regular"])
 def test_fake_dev_null_cannot_unmask(vse, bundle, null_kind):
-    """CVE-2025-31133 class: /dev/null is not the null device when maskedPaths are applied."""
+    """CVE-2025-31133 class: /dev/null is not the null device when maskedPaths are applied.
+    The probe never redirects to /dev/null (the image's fake one would make a failed
+    redirection look like an empty read): each masked file that exists must be the null device
+    (1:3) and read nothing, and writes to it must not reach the image's file."""
     with open("/proc/sys/kernel/core_pattern") as f:
         core_before = f.read()
     d = fake_dev(bundle, null_kind)
-    r = run(vse, bundle, "sh", "-c",
-            PROC_CHECKS + "; if echo '|/bin/vse-pwn' > /proc/kcore 2>/dev/null; then "
-            "echo kcore-write-ok; fi", check=False)
+    probe = ("for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] || continue; "
+             "echo \"masked $f $(stat -L -c '%F %t:%T' $f 2>&1) $(head -c 16 $f 2>&1 | wc -c)\"; "
+             "done; ")
+    if null_kind == "regular":  # a write could only reach the image's file, never the host
+        probe += ("for f in /proc/keys /proc/timer_list; do "
+                  "(echo vse-pwn >> $f) 2>&1 && echo \"write-ok $f\"; done; ")
+    r = run(vse, bundle, "sh", "-c", probe + "echo probe-done", check=False)
     print("rc", r.returncode, "stdout", r.stdout, "stderr", r.stderr)
     with open("/proc/sys/kernel/core_pattern") as f:
         assert f.read() == core_before, "host core_pattern changed"
     if null_kind == "regular":
         assert open(os.path.join(d, "null")).read() == ""
     if r.returncode == 0:
-        assert "kcore-masked" in r.stdout and "sys-readonly" in r.stdout, r.stdout
-        assert "kcore-write-ok" not in r.stdout, r.stdout
+        assert "probe-done" in r.stdout, r.stdout
+        masked = [l for l in r.stdout.splitlines() if l.startswith("masked ")]
+        assert masked, r.stdout
+        for line in masked:
+            assert line.endswith(" character special file 1:3 0"), line
+        assert "write-ok" not in r.stdout, r.stdout
     else:
         assert "/dev/null" in r.stderr, r.stderr
 
 
 def test_dev_console_symlink_is_not_followed(vse, bundle, tmp_path):
     """CVE-2025-52565 class: /dev/console of the image is a symlink to a procfs file; the pty
-    must be bound inside /dev (or refused), and /proc/sys stays read-only."""
+    must be bound inside /dev (or refused), and /proc/sys stays read-only. The image's /dev
+    keeps a devpts at /dev/pts, so vse gets as far as binding the console."""
     with open("/proc/sys/kernel/core_pattern") as f:
         core_before = f.read()
     d = fake_dev(bundle, "regular")
     os.unlink(os.path.join(d, "null"))
+    os.mknod(os.path.join(d, "null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # masking works
+    os.makedirs(os.path.join(d, "pts"))
+    bundle.config["mounts"].insert(2, {
+        "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+        "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]})
     os.symlink("/proc/sys/kernel/core_pattern", os.path.join(d, "console"))
     bundle.config["process"]["terminal"] = True
-    bundle.set_args("sh", "-c", "stat -c '%F %t' /dev/console; " + PROC_CHECKS)
+    bundle.set_args("sh", "-c", "stat -c '%F %t' /dev/console; "
+                    "stat -L -c 'target %F %t' /proc/sys/kernel/core_pattern; " + PROC_CHECKS)
     cid = vse.new_id()
     try:
         r = subprocess.run(["script", "-qec", f"{vse.bin} --root {vse.root} run -b "
@@ -452,8 +526,11 @@ def test_dev_console_symlink_is_not_followed(vse, bundle, tmp_path):
     print("rc", r.returncode, "stdout", r.stdout, "stderr", r.stderr)
     with open("/proc/sys/kernel/core_pattern") as f:
         assert f.read() == core_before
+    # the run got past the devpts/ptmx step: a refusal, if any, is about /dev/console itself
+    assert "ptmx" not in r.stdout + r.stderr, r.stdout + r.stderr
     if "proc-ok" in r.stdout:
         assert "character special file 88" in r.stdout, r.stdout  # a pty slave (major 136)
+        assert "target character special" not in r.stdout, r.stdout  # the pty is not on procfs
         assert "sys-readonly" in r.stdout and "kcore-masked" in r.stdout, r.stdout
     else:
         assert "/dev/console" in r.stdout + r.stderr, r.stdout + r.stderr
@@ -462,6 +539,10 @@ def test_dev_console_symlink_is_not_followed(vse, bundle, tmp_path):
 # --------------------------------------------------------------------------- host symlinks
 
 def test_rootfs_symlinks_for_proc_sys_dev_to_host(vse, bundle, tmp_path):
+    """/proc, /sys and /dev of the image are absolute symlinks to host dirs. They resolve
+    inside the rootfs, so the container starts and sees its own /proc, /sys and /dev; a mount
+    that followed the symlink out would land where the container cannot see it (and this
+    test would fail on the run)."""
     targets = {}
     for name in ("proc", "sys", "dev"):
         t = tmp_path / f"vse-host-{name}"
@@ -476,8 +557,8 @@ def test_rootfs_symlinks_for_proc_sys_dev_to_host(vse, bundle, tmp_path):
     for name, t in targets.items():
         assert os.listdir(t) == [], f"{name}: something appeared in the host path {t}"
         assert host_mounts_under(t) == [], f"{name}: a mount landed on the host path {t}"
-    if r.returncode == 0:
-        assert "inside-ok" in r.stdout
+    assert r.returncode == 0, r.stderr
+    assert "inside-ok" in r.stdout, r.stdout
 
 
 # --------------------------------------------------------------------------- pid namespace
