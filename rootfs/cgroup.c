@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -77,6 +79,35 @@ static void parse_mountinfo_line(char *line, struct hierarchies *hs)
     };
 }
 
+/* Is h what its mount point shows now? mountinfo keeps mounts that a later mount covers (a
+ * tmpfs over /sys/fs/cgroup hides the host's /sys/fs/cgroup/unified but both stay listed): a
+ * later entry for the same mount point wins, and the mount point must be a cgroup fs now. */
+static bool hierarchy_visible(const struct hierarchies *hs, size_t i)
+{
+    for (size_t j = i + 1; j < hs->n; j++)
+        if (strcmp(hs->h[j].mount_point, hs->h[i].mount_point) == 0)
+            return false;
+    struct statfs sf;
+    if (statfs(hs->h[i].mount_point, &sf) < 0)
+        return false;
+    return sf.f_type == (hs->h[i].v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
+}
+
+static void drop_covered(struct hierarchies *hs)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < hs->n; i++) {
+        if (hierarchy_visible(hs, i)) {
+            hs->h[kept++] = hs->h[i];
+            continue;
+        }
+        free(hs->h[i].mount_point);
+        free(hs->h[i].root);
+        free(hs->h[i].super_opts);
+    }
+    hs->n = kept;
+}
+
 static int read_hierarchies(struct hierarchies *hs, struct vse_err *err)
 {
     _cleanup_free_ char *text = NULL;
@@ -87,6 +118,7 @@ static int read_hierarchies(struct hierarchies *hs, struct vse_err *err)
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         parse_mountinfo_line(line, hs);
+    drop_covered(hs);
     return 0;
 }
 

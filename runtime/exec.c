@@ -170,6 +170,11 @@ static int exec_child_steps(const struct exec_ctx *c, struct vse_err *err)
     int ret = sync_expect(c->sync_child, SYNC_GO, &m, NULL, err);
     if (ret < 0)
         return ret;
+    /* execCPUAffinity.initial holds until the cgroup move; .final is applied after it, by
+     * process_setup_apply(). */
+    if (p->exec_cpu_affinity_initial &&
+        (ret = process_apply_cpu_affinity(p->exec_cpu_affinity_initial, err)) < 0)
+        return vse_err_prefix(err, "process.execCPUAffinity.initial");
     int flags = exec_ns_flags(s);
     if (flags && setns(c->init_pidfd, flags) < 0)
         return vse_fail_errno(err, "join the container's namespaces (setns 0x%x)", flags);

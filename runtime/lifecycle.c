@@ -266,6 +266,20 @@ static int spawn_init(struct create_ctx *c, struct vse_err *err)
     return 0;
 }
 
+/* The child failed after GO (its ERROR message waits in the sync socket) or died: that is not
+ * our error to report; the caller's next read of the socket reports what the child said. */
+static bool child_gone(pid_t pid)
+{
+    siginfo_t si = {0};
+    return waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+static int child_error_pending(struct vse_err *err)
+{
+    vse_err_clear(err);
+    return 0;
+}
+
 /* Puts the process into the container's cgroup (unless clone3 already did) and tells it so.
  * On v1 the first migration waits for an RCU grace period (milliseconds on this kind of VM):
  * it is done after GO, so the child's mounts overlap with it; the child waits for
@@ -275,8 +289,10 @@ int attach_and_signal_cgroup(struct cgroup_manager *cg, pid_t pid, int sync_fd,
 {
     int ret;
     if (cg && cgroup_manager_clone_fd(cg) < 0 && (ret = cgroup_manager_attach(cg, pid, err)) < 0)
-        return ret;
+        return child_gone(pid) ? child_error_pending(err) : ret;
     ret = sync_send(sync_fd, SYNC_CGROUP, 0, NULL, -1);
+    if (ret == -EPIPE || ret == -ECONNRESET)
+        return child_error_pending(err);
     return ret < 0 ? vse_fail_code(err, ret, "send CGROUP to pid %d", (int) pid) : 0;
 }
 

@@ -66,6 +66,25 @@ def test_exec_process_file(vse, running, tmp_path):
     assert r.stdout.split() == ["hi-from-process-json", "/dev", "1000"]
 
 
+def test_exec_cpu_affinity(vse, running, tmp_path):
+    """process.execCPUAffinity: `final` is the affinity the exec'd process runs with (after the
+    cgroup move, which on v1 resets affinity to the cpuset); a bad CPU names the field."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs 2 CPUs to tell affinities apart (host has 1)")
+    proc = {"args": ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], "cwd": "/",
+            "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0},
+            "execCPUAffinity": {"initial": "0", "final": "1"}}
+    path = tmp_path / "affinity.json"
+    path.write_text(json.dumps(proc))
+    r = vse("exec", "--process", path, running)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[-1] == "1", r.stdout
+    proc["execCPUAffinity"] = {"initial": "4095"}
+    path.write_text(json.dumps(proc))
+    r = vse("exec", "--process", path, running)
+    assert r.returncode != 0 and "execCPUAffinity.initial" in r.stderr, r.stderr
+
+
 def test_exec_detach_pid_file(vse, running, tmp_path):
     pid_file = tmp_path / "exec.pid"
     rc, out = vse_files(vse, "exec", "-d", "--pid-file", pid_file, running, "sleep", "77",
