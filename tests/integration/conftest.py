@@ -125,13 +125,36 @@ def make_bundle(tmp_path, rootfs_template, name="bundle"):
     return b.write()
 
 
+def _schema_validator():
+    """config.schema.json claims to describe exactly what vse accepts: every config that vse
+    accepts anywhere in the suite is checked against it (see the `vse` fixture)."""
+    import jsonschema
+    with open(os.path.join(REPO, "config.schema.json")) as f:
+        return jsonschema.Draft202012Validator(json.load(f))
+
+
+def _bundle_of(args):
+    """The bundle directory of a create/run command line (--bundle/-b, else the cwd)."""
+    args = [str(a) for a in args]
+    if not args or args[0] not in ("create", "run"):
+        return None
+    for i, a in enumerate(args):
+        if a in ("--bundle", "-b") and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--bundle="):
+            return a.split("=", 1)[1]
+    return os.getcwd()
+
+
 class Vse:
-    """Runs the vse binary with a private --root and remembers every id it was given."""
+    """Runs the vse binary with a private --root and remembers every id it was given, and
+    every config it accepted."""
 
     def __init__(self, root):
         self.root = str(root)
         self.bin = VSE_BIN
         self.ids = set()
+        self.accepted_configs = []
 
     def new_id(self):
         cid = "vse-" + uuid.uuid4().hex[:12]
@@ -142,6 +165,10 @@ class Vse:
         cmd = [self.bin] + (["--root", self.root] if root else []) + [str(a) for a in args]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input,
                            **kw)
+        b = _bundle_of(args) if r.returncode == 0 else None
+        if b and os.path.exists(os.path.join(b, "config.json")):
+            with open(os.path.join(b, "config.json")) as f:
+                self.accepted_configs.append((os.path.join(b, "config.json"), f.read()))
         if check and r.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} exited {r.returncode}\n"
                                  f"stdout: {r.stdout}\nstderr: {r.stderr}")
@@ -153,7 +180,13 @@ class Vse:
 
     def cleanup(self):
         for cid in list(self.ids):
-            if os.path.isdir(os.path.join(self.root, cid)):
+            state_dir = os.path.join(self.root, cid)
+            if os.path.isdir(state_dir):
+                # vse keeps a copy of every config it accepted in the state dir
+                copy = os.path.join(state_dir, "config.json")
+                if os.path.exists(copy):
+                    with open(copy) as f:
+                        self.accepted_configs.append((copy, f.read()))
                 self("delete", "--force", cid, timeout=30)
 
 
@@ -180,6 +213,14 @@ def vse(tmp_path):
     yield v
     v.cleanup()
     problems = []
+    if v.accepted_configs:
+        validator = _schema_validator()
+        for path, text in v.accepted_configs:
+            errs = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                    for e in validator.iter_errors(json.loads(text))]
+            if errs:
+                problems.append(f"vse accepted {path} but config.schema.json rejects it: "
+                                f"{errs[:3]}")
     for cid in v.ids:
         cg = leftover_cgroups(cid)
         if cg:
