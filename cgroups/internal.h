@@ -146,6 +146,31 @@ uint64_t cg_blkio_to_io_weight(uint64_t weight);
  * the combination makes no sense. */
 int cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct vse_err *err);
 
+/* ---- resources.c: writes v1 and v2 make the same way ---- */
+/* The backend's lookup of the hierarchy carrying c; NULL with err naming field otherwise. */
+typedef struct cg_hier *(*cg_need_fn)(struct cgroup_manager *m, enum cg_controller c,
+                                      const char *field, struct vse_err *err);
+int cg_apply_cpuset(struct cgroup_manager *m, cg_need_fn resolve, const struct spec_cpu *cpu,
+                    struct vse_err *err);
+int cg_apply_pids(struct cgroup_manager *m, cg_need_fn resolve, const struct spec_resources *res,
+                  struct vse_err *err);
+/* memory.checkBeforeUpdate: -EBUSY when the current usage (usage_file) exceeds the new limit. */
+int cg_check_before_update(const struct cg_hier *h, const struct spec_memory *mem,
+                           const char *usage_file, struct vse_err *err);
+/* One blockIO throttle list: its config field, v1 file and v2 io.max key. */
+struct cg_throttle_kind {
+    const char *field;
+    const char *v1_file;
+    const char *v2_key;
+};
+/* Writes one entry; field is "<kind->field>[i]". */
+typedef int (*cg_throttle_writer)(const struct cg_hier *h, const char *field,
+                                  const struct cg_throttle_kind *kind,
+                                  const struct spec_blkio_throttle *t, struct vse_err *err);
+/* The four throttle lists (read/write bps, read/write iops) in order, entry by entry. */
+int cg_write_throttles(const struct cg_hier *h, const struct spec_blkio *b,
+                       cg_throttle_writer write_one, struct vse_err *err);
+
 /* ---- devices: the rule list vse enforces (config rules + runc's default allow list) ---- */
 struct cg_dev_rule {
     bool allow;

@@ -155,3 +155,91 @@ int cg_apply_unified_map(struct cgroup_manager *m, const struct spec_resources *
     }
     return 0;
 }
+
+/* ---- writes v1 and v2 make the same way (resolve: the backend's hierarchy lookup) ---- */
+
+int cg_apply_cpuset(struct cgroup_manager *m, cg_need_fn resolve, const struct spec_cpu *cpu,
+                    struct vse_err *err)
+{
+    if (cpu == NULL || (cpu->cpus == NULL && cpu->mems == NULL))
+        return 0;
+    struct cg_hier *h = resolve(m, CG_CPUSET, "linux.resources.cpu.cpus", err);
+    if (h == NULL)
+        return -err->code;
+    int ret = 0;
+    if (cpu->cpus && cpu->cpus[0])
+        ret = cg_write(h, "linux.resources.cpu.cpus", "cpuset.cpus", cpu->cpus, err);
+    if (ret == 0 && cpu->mems && cpu->mems[0])
+        ret = cg_write(h, "linux.resources.cpu.mems", "cpuset.mems", cpu->mems, err);
+    return ret;
+}
+
+/* pids.max reads the same on v1 and v2: a number, or "max" for zero and below. */
+int cg_apply_pids(struct cgroup_manager *m, cg_need_fn resolve, const struct spec_resources *res,
+                  struct vse_err *err)
+{
+    if (!res->pids_limit.set)
+        return 0;
+    struct cg_hier *h = resolve(m, CG_PIDS, "linux.resources.pids.limit", err);
+    if (h == NULL)
+        return -err->code;
+    if (res->pids_limit.value <= 0)
+        return cg_write(h, "linux.resources.pids.limit", "pids.max", "max", err);
+    return cg_writef(h, "linux.resources.pids.limit", "pids.max", err, "%lld",
+                     (long long) res->pids_limit.value);
+}
+
+int cg_check_before_update(const struct cg_hier *h, const struct spec_memory *mem,
+                           const char *usage_file, struct vse_err *err)
+{
+    if (!mem->check_before_update || !mem->limit.set || mem->limit.value <= 0)
+        return 0;
+    uint64_t usage = 0;
+    int ret = cg_read_u64(h, usage_file, &usage, err);
+    if (ret < 0)
+        return vse_err_prefix(err, "linux.resources.memory.checkBeforeUpdate");
+    if (usage > (uint64_t) mem->limit.value)
+        return vse_fail(err, EBUSY, "linux.resources.memory.limit: %lld is below the current "
+                        "usage %llu (%s/%s; checkBeforeUpdate is set)",
+                        (long long) mem->limit.value, (unsigned long long) usage, h->path,
+                        usage_file);
+    return 0;
+}
+
+static int write_throttle_list(const struct cg_hier *h, const struct cg_throttle_kind *kind,
+                               const struct spec_blkio_throttle *t, size_t n,
+                               cg_throttle_writer write_one, struct vse_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *field = vse_asprintf("%s[%zu]", kind->field, i);
+        int ret = write_one(h, field, kind, &t[i], err);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+int cg_write_throttles(const struct cg_hier *h, const struct spec_blkio *b,
+                       cg_throttle_writer write_one, struct vse_err *err)
+{
+    static const struct cg_throttle_kind kinds[] = {
+        {"linux.resources.blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device",
+         "rbps"},
+        {"linux.resources.blockIO.throttleWriteBpsDevice", "blkio.throttle.write_bps_device",
+         "wbps"},
+        {"linux.resources.blockIO.throttleReadIOPSDevice", "blkio.throttle.read_iops_device",
+         "riops"},
+        {"linux.resources.blockIO.throttleWriteIOPSDevice", "blkio.throttle.write_iops_device",
+         "wiops"},
+    };
+    const struct spec_blkio_throttle *lists[] = {b->throttle_read_bps, b->throttle_write_bps,
+                                                 b->throttle_read_iops, b->throttle_write_iops};
+    const size_t counts[] = {b->n_throttle_read_bps, b->n_throttle_write_bps,
+                             b->n_throttle_read_iops, b->n_throttle_write_iops};
+    for (size_t k = 0; k < VSE_ARRAY_SIZE(kinds); k++) {
+        int ret = write_throttle_list(h, &kinds[k], lists[k], counts[k], write_one, err);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}

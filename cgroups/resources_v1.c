@@ -66,23 +66,6 @@ static int v1_memory_and_swap(struct cg_hier *h, const struct spec_memory *mem,
     return 0;
 }
 
-static int check_before_update(struct cg_hier *h, const struct spec_memory *mem,
-                               const char *usage_file, struct vse_err *err)
-{
-    if (!mem->check_before_update || !mem->limit.set || mem->limit.value <= 0)
-        return 0;
-    uint64_t usage = 0;
-    int ret = cg_read_u64(h, usage_file, &usage, err);
-    if (ret < 0)
-        return vse_err_prefix(err, "linux.resources.memory.checkBeforeUpdate");
-    if (usage > (uint64_t) mem->limit.value)
-        return vse_fail(err, EBUSY, "linux.resources.memory.limit: %lld is below the current "
-                        "usage %llu (%s/%s; checkBeforeUpdate is set)",
-                        (long long) mem->limit.value, (unsigned long long) usage, h->path,
-                        usage_file);
-    return 0;
-}
-
 static int v1_memory(struct cgroup_manager *m, const struct spec_memory *mem, bool update,
                      struct vse_err *err)
 {
@@ -91,7 +74,7 @@ static int v1_memory(struct cgroup_manager *m, const struct spec_memory *mem, bo
     struct cg_hier *h = need(m, CG_MEMORY, "linux.resources.memory", err);
     if (h == NULL)
         return -err->code;
-    int ret = update ? check_before_update(h, mem, "memory.usage_in_bytes", err) : 0;
+    int ret = update ? cg_check_before_update(h, mem, "memory.usage_in_bytes", err) : 0;
     if (ret == 0)
         ret = v1_memory_and_swap(h, mem, err);
     if (ret == 0 && mem->reservation.set)
@@ -155,36 +138,6 @@ static int v1_cpu(struct cgroup_manager *m, const struct spec_cpu *cpu, struct v
     return ret;
 }
 
-static int v1_cpuset(struct cgroup_manager *m, const struct spec_cpu *cpu, struct vse_err *err)
-{
-    if (cpu == NULL || (cpu->cpus == NULL && cpu->mems == NULL))
-        return 0;
-    struct cg_hier *h = need(m, CG_CPUSET, "linux.resources.cpu.cpus", err);
-    if (h == NULL)
-        return -err->code;
-    int ret = 0;
-    if (cpu->cpus && cpu->cpus[0])
-        ret = cg_write(h, "linux.resources.cpu.cpus", "cpuset.cpus", cpu->cpus, err);
-    if (ret == 0 && cpu->mems && cpu->mems[0])
-        ret = cg_write(h, "linux.resources.cpu.mems", "cpuset.mems", cpu->mems, err);
-    return ret;
-}
-
-/* ---- pids ---- */
-
-static int v1_pids(struct cgroup_manager *m, const struct spec_resources *res,
-                   struct vse_err *err)
-{
-    if (!res->pids_limit.set)
-        return 0;
-    struct cg_hier *h = need(m, CG_PIDS, "linux.resources.pids.limit", err);
-    if (h == NULL)
-        return -err->code;
-    if (res->pids_limit.value <= 0)
-        return cg_write(h, "linux.resources.pids.limit", "pids.max", "max", err);
-    return write_i64(h, "linux.resources.pids.limit", "pids.max", res->pids_limit.value, err);
-}
-
 /* ---- blkio ---- */
 
 /* CFQ's blkio.weight is gone from current kernels; BFQ offers blkio.bfq.weight instead. */
@@ -195,17 +148,12 @@ static const char *weight_file(struct cg_hier *h, const char *cfq, const char *b
     return bfq;
 }
 
-static int v1_throttle(struct cg_hier *h, const char *field, const char *file,
-                       const struct spec_blkio_throttle *t, size_t n, struct vse_err *err)
+static int v1_throttle(const struct cg_hier *h, const char *field,
+                       const struct cg_throttle_kind *kind, const struct spec_blkio_throttle *t,
+                       struct vse_err *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        _cleanup_free_ char *f = vse_asprintf("%s[%zu]", field, i);
-        int ret = cg_writef(h, f, file, err, "%lld:%lld %llu", (long long) t[i].major,
-                            (long long) t[i].minor, (unsigned long long) t[i].rate);
-        if (ret < 0)
-            return ret;
-    }
-    return 0;
+    return cg_writef(h, field, kind->v1_file, err, "%lld:%lld %llu", (long long) t->major,
+                     (long long) t->minor, (unsigned long long) t->rate);
 }
 
 static int v1_weight_devices(struct cg_hier *h, const struct spec_blkio *b, struct vse_err *err)
@@ -246,21 +194,7 @@ static int v1_blkio(struct cgroup_manager *m, const struct spec_blkio *b, struct
     if (ret == 0)
         ret = v1_weight_devices(h, b, err);
     if (ret == 0)
-        ret = v1_throttle(h, "linux.resources.blockIO.throttleReadBpsDevice",
-                          "blkio.throttle.read_bps_device", b->throttle_read_bps,
-                          b->n_throttle_read_bps, err);
-    if (ret == 0)
-        ret = v1_throttle(h, "linux.resources.blockIO.throttleWriteBpsDevice",
-                          "blkio.throttle.write_bps_device", b->throttle_write_bps,
-                          b->n_throttle_write_bps, err);
-    if (ret == 0)
-        ret = v1_throttle(h, "linux.resources.blockIO.throttleReadIOPSDevice",
-                          "blkio.throttle.read_iops_device", b->throttle_read_iops,
-                          b->n_throttle_read_iops, err);
-    if (ret == 0)
-        ret = v1_throttle(h, "linux.resources.blockIO.throttleWriteIOPSDevice",
-                          "blkio.throttle.write_iops_device", b->throttle_write_iops,
-                          b->n_throttle_write_iops, err);
+        ret = cg_write_throttles(h, b, v1_throttle, err);
     return ret;
 }
 
@@ -408,9 +342,9 @@ int cg_apply_v1(struct cgroup_manager *m, const struct spec_resources *res, bool
     if (ret == 0)
         ret = v1_cpu(m, res->cpu, err);
     if (ret == 0)
-        ret = v1_cpuset(m, res->cpu, err);
+        ret = cg_apply_cpuset(m, need, res->cpu, err);
     if (ret == 0)
-        ret = v1_pids(m, res, err);
+        ret = cg_apply_pids(m, need, res, err);
     if (ret == 0)
         ret = v1_blkio(m, res->block_io, err);
     if (ret == 0)

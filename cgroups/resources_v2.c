@@ -64,18 +64,8 @@ static int v2_memory(struct cgroup_manager *m, const struct spec_memory *mem, bo
     struct cg_hier *h = need_v2(m, CG_MEMORY, "linux.resources.memory", err);
     if (h == NULL)
         return -err->code;
-    if (update && mem->check_before_update && mem->limit.set && mem->limit.value > 0) {
-        uint64_t usage = 0;
-        int ret = cg_read_u64(h, "memory.current", &usage, err);
-        if (ret < 0)
-            return vse_err_prefix(err, "linux.resources.memory.checkBeforeUpdate");
-        if (usage > (uint64_t) mem->limit.value)
-            return vse_fail(err, EBUSY, "linux.resources.memory.limit: %lld is below the "
-                            "current usage %llu (%s/memory.current; checkBeforeUpdate is set)",
-                            (long long) mem->limit.value, (unsigned long long) usage, h->path);
-    }
-    int ret = 0;
-    if (mem->limit.set && mem->limit.value != 0)
+    int ret = update ? cg_check_before_update(h, mem, "memory.current", err) : 0;
+    if (ret == 0 && mem->limit.set && mem->limit.value != 0)
         ret = write_limit(h, "linux.resources.memory.limit", "memory.max", mem->limit.value, err);
     if (ret == 0)
         ret = v2_swap(h, mem, err);
@@ -140,49 +130,17 @@ static int v2_cpu(struct cgroup_manager *m, const struct spec_cpu *cpu, struct v
     return ret;
 }
 
-static int v2_cpuset(struct cgroup_manager *m, const struct spec_cpu *cpu, struct vse_err *err)
-{
-    if (cpu == NULL || (cpu->cpus == NULL && cpu->mems == NULL))
-        return 0;
-    struct cg_hier *h = need_v2(m, CG_CPUSET, "linux.resources.cpu.cpus", err);
-    if (h == NULL)
-        return -err->code;
-    int ret = 0;
-    if (cpu->cpus && cpu->cpus[0])
-        ret = cg_write(h, "linux.resources.cpu.cpus", "cpuset.cpus", cpu->cpus, err);
-    if (ret == 0 && cpu->mems && cpu->mems[0])
-        ret = cg_write(h, "linux.resources.cpu.mems", "cpuset.mems", cpu->mems, err);
-    return ret;
-}
-
-static int v2_pids(struct cgroup_manager *m, const struct spec_resources *res,
-                   struct vse_err *err)
-{
-    if (!res->pids_limit.set)
-        return 0;
-    struct cg_hier *h = need_v2(m, CG_PIDS, "linux.resources.pids.limit", err);
-    if (h == NULL)
-        return -err->code;
-    return write_limit(h, "linux.resources.pids.limit", "pids.max",
-                       res->pids_limit.value <= 0 ? -1 : res->pids_limit.value, err);
-}
-
 /* ---- io ---- */
 
-static int v2_throttle(struct cg_hier *h, const char *field, const char *key,
-                       const struct spec_blkio_throttle *t, size_t n, struct vse_err *err)
+static int v2_throttle(const struct cg_hier *h, const char *field,
+                       const struct cg_throttle_kind *kind, const struct spec_blkio_throttle *t,
+                       struct vse_err *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        _cleanup_free_ char *f = vse_asprintf("%s[%zu]", field, i);
-        int ret = t[i].rate == 0
-                      ? cg_writef(h, f, "io.max", err, "%lld:%lld %s=max", (long long) t[i].major,
-                                  (long long) t[i].minor, key)
-                      : cg_writef(h, f, "io.max", err, "%lld:%lld %s=%llu", (long long) t[i].major,
-                                  (long long) t[i].minor, key, (unsigned long long) t[i].rate);
-        if (ret < 0)
-            return ret;
-    }
-    return 0;
+    if (t->rate == 0)
+        return cg_writef(h, field, "io.max", err, "%lld:%lld %s=max", (long long) t->major,
+                         (long long) t->minor, kind->v2_key);
+    return cg_writef(h, field, "io.max", err, "%lld:%lld %s=%llu", (long long) t->major,
+                     (long long) t->minor, kind->v2_key, (unsigned long long) t->rate);
 }
 
 /* BFQ takes blkio's own 10-1000 scale in io.bfq.weight; io.weight needs the conversion. */
@@ -220,17 +178,7 @@ static int v2_io(struct cgroup_manager *m, const struct spec_blkio *b, struct vs
         warn_ignored(m, "linux.resources.blockIO.leafWeight", "no leaf weights");
     int ret = v2_io_weights(h, b, err);
     if (ret == 0)
-        ret = v2_throttle(h, "linux.resources.blockIO.throttleReadBpsDevice", "rbps",
-                          b->throttle_read_bps, b->n_throttle_read_bps, err);
-    if (ret == 0)
-        ret = v2_throttle(h, "linux.resources.blockIO.throttleWriteBpsDevice", "wbps",
-                          b->throttle_write_bps, b->n_throttle_write_bps, err);
-    if (ret == 0)
-        ret = v2_throttle(h, "linux.resources.blockIO.throttleReadIOPSDevice", "riops",
-                          b->throttle_read_iops, b->n_throttle_read_iops, err);
-    if (ret == 0)
-        ret = v2_throttle(h, "linux.resources.blockIO.throttleWriteIOPSDevice", "wiops",
-                          b->throttle_write_iops, b->n_throttle_write_iops, err);
+        ret = cg_write_throttles(h, b, v2_throttle, err);
     return ret;
 }
 
@@ -264,9 +212,9 @@ int cg_apply_v2(struct cgroup_manager *m, const struct spec_resources *res, bool
     if (ret == 0)
         ret = v2_cpu(m, res->cpu, err);
     if (ret == 0)
-        ret = v2_cpuset(m, res->cpu, err);
+        ret = cg_apply_cpuset(m, need_v2, res->cpu, err);
     if (ret == 0)
-        ret = v2_pids(m, res, err);
+        ret = cg_apply_pids(m, need_v2, res, err);
     if (ret == 0)
         ret = v2_io(m, res->block_io, err);
     if (ret == 0)

@@ -37,6 +37,14 @@ void process_pty_release(struct process_pty *pty);
 int process_send_console(const char *socket_path, int master, struct vse_err *err);
 int process_send_fd(int sock, int fd, const char *name, struct vse_err *err);
 int process_recv_fd(int sock, int *fd, struct vse_err *err);
+/* The same with a payload of the caller's: one message of len bytes from buf, fd attached by
+ * SCM_RIGHTS when >= 0. 0 or -errno, no vse_err (the clone child's sync path formats nothing);
+ * *sent (may be NULL) gets the bytes the kernel took. */
+int process_send_fd_buf(int sock, int fd, const void *buf, size_t len, size_t *sent);
+/* Receives one message into buf (up to len bytes; *received = 0 when the peer closed). *fd gets
+ * the first fd passed, or -1; any others are closed. 0 or -errno; -EMSGSIZE when the control
+ * data was truncated (nothing kept). */
+int process_recv_fd_buf(int sock, void *buf, size_t len, size_t *received, int *fd);
 
 /* setgroups(additionalGids), setresgid, setresuid; keeps capabilities across the switch so
  * security_apply_capabilities() can set the final sets afterwards. */

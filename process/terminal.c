@@ -125,31 +125,43 @@ int process_send_console(const char *socket_path, int master, struct vse_err *er
     return 0;
 }
 
-int process_send_fd(int sock, int fd, const char *name, struct vse_err *err)
+int process_send_fd_buf(int sock, int fd, const void *buf, size_t len, size_t *sent)
 {
-    const char *payload = (name && *name) ? name : "\0";
-    size_t len = (name && *name) ? strlen(name) : 1;
-    struct iovec iov = {.iov_base = (void *) payload, .iov_len = len};
+    struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (fd >= 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = sizeof(ctl.buf);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
     ssize_t n;
     do
         n = sendmsg(sock, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return vse_fail_errno(err, "sending fd %d (%s)", fd, name ? name : "");
+        return -errno;
+    if (sent)
+        *sent = (size_t) n;
+    return 0;
+}
+
+int process_send_fd(int sock, int fd, const char *name, struct vse_err *err)
+{
+    const char *payload = (name && *name) ? name : "\0";
+    size_t len = (name && *name) ? strlen(name) : 1;
+    /* Always an fd here (the _buf variant takes -1 as "none"): the kernel's answer to -1. */
+    int ret = fd < 0 ? -EBADF : process_send_fd_buf(sock, fd, payload, len, NULL);
+    if (ret < 0)
+        return vse_fail_code(err, ret, "sending fd %d (%s)", fd, name ? name : "");
     return 0;
 }
 
@@ -170,10 +182,10 @@ static void close_passed_fds(struct msghdr *msg, int *keep)
     }
 }
 
-int process_recv_fd(int sock, int *fd, struct vse_err *err)
+int process_recv_fd_buf(int sock, void *buf, size_t len, size_t *received, int *fd)
 {
-    char payload[4096];
-    struct iovec iov = {.iov_base = payload, .iov_len = sizeof(payload)};
+    *fd = -1;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
     union {
         char buf[CMSG_SPACE(sizeof(int) * 8)];
         struct cmsghdr align;
@@ -188,14 +200,29 @@ int process_recv_fd(int sock, int *fd, struct vse_err *err)
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return vse_fail_errno(err, "receiving an fd");
+        return -errno;
     int got = -1;
     close_passed_fds(&msg, &got);
     if (msg.msg_flags & MSG_CTRUNC) {
         if (got >= 0)
             close(got);
-        return vse_fail(err, EMSGSIZE, "receiving an fd: control data truncated");
+        return -EMSGSIZE;
     }
+    *received = (size_t) n;
+    *fd = got;
+    return 0;
+}
+
+int process_recv_fd(int sock, int *fd, struct vse_err *err)
+{
+    char payload[4096];
+    size_t n = 0;
+    int got = -1;
+    int ret = process_recv_fd_buf(sock, payload, sizeof(payload), &n, &got);
+    if (ret == -EMSGSIZE)
+        return vse_fail(err, EMSGSIZE, "receiving an fd: control data truncated");
+    if (ret < 0)
+        return vse_fail_code(err, ret, "receiving an fd");
     if (got < 0)
         return vse_fail(err, n == 0 ? ECONNRESET : EBADMSG,
                         n == 0 ? "receiving an fd: peer closed the socket"

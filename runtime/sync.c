@@ -31,28 +31,7 @@ int sync_send(int sock, enum sync_type type, int32_t value, const char *text, in
     struct sync_msg m = {.type = type, .value = value};
     if (text)
         snprintf(m.text, sizeof(m.text), "%s", text);
-    struct iovec iov = {.iov_base = &m, .iov_len = msg_size(&m)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
-    for (;;) {
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
-            return 0;
-        if (errno != EINTR)
-            return -errno;
-    }
+    return process_send_fd_buf(sock, fd, &m, msg_size(&m), NULL);
 }
 
 int sync_recv(int sock, struct sync_msg *m, int *fd)
@@ -60,34 +39,21 @@ int sync_recv(int sock, struct sync_msg *m, int *fd)
     if (fd)
         *fd = -1;
     memset(m, 0, offsetof(struct sync_msg, text) + 1);
-    struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                        .msg_controllen = sizeof(ctl.buf)};
-    ssize_t n;
-    do
-        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if (n == 0)
-        return -EPIPE;
-    if ((size_t) n < offsetof(struct sync_msg, text) + 1)
-        return -EBADMSG;
-    m->text[sizeof(m->text) - 1] = '\0';
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        int got;
-        memcpy(&got, CMSG_DATA(c), sizeof(int));
-        if (fd)
-            *fd = got;
-        else
+    size_t n = 0;
+    int got = -1;
+    int ret = process_recv_fd_buf(sock, m, sizeof(*m), &n, &got);
+    if (ret < 0)
+        return ret;
+    if (n < offsetof(struct sync_msg, text) + 1) {
+        if (got >= 0)
             close(got);
+        return n == 0 ? -EPIPE : -EBADMSG;
     }
+    m->text[sizeof(m->text) - 1] = '\0';
+    if (fd)
+        *fd = got;
+    else if (got >= 0)
+        close(got);
     return 0;
 }
 

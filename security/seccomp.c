@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/util.h"
 #include "json/json.h"
+#include "process/process.h"
 #include "security/seccomp_cache.h"
 
 struct security_seccomp {
@@ -452,27 +453,13 @@ static char *process_state_json(const struct security_seccomp *f, const char *st
 
 static int send_with_fd(int sock, const char *buf, size_t len, int fd)
 {
-    struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    size_t sent = 0;
+    int ret = process_send_fd_buf(sock, fd, buf, len, &sent);
+    if (ret < 0)
+        return ret;
     ssize_t n;
-    do
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
     /* The fd went with the first bytes; the rest of a long state follows plainly. */
-    for (size_t off = (size_t) n; off < len; off += (size_t) n) {
+    for (size_t off = sent; off < len; off += (size_t) n) {
         do
             n = send(sock, buf + off, len - off, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);

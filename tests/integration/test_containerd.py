@@ -24,8 +24,7 @@ import image as oci_image  # noqa: E402
 import results  # noqa: E402
 from conftest import VSE_BIN  # noqa: E402
 
-RUNC = shutil.which("runc") or "/usr/sbin/runc"
-RUNTIMES = {"runc": RUNC, "vse": os.path.abspath(VSE_BIN)}
+RUNTIMES = clients.runtimes(VSE_BIN)
 LOOP = "trap 'exit 0' TERM; echo ready; while :; do sleep 0.2; done"
 
 results.describe("containerd", __file__, {
@@ -63,13 +62,7 @@ def ctrd():
         assert not problems, "containerd teardown: " + "; ".join(problems)
 
 
-@pytest.fixture(params=list(RUNTIMES))
-def runtime(request):
-    name = request.param
-    if not os.access(RUNTIMES[name], os.X_OK):
-        pytest.fail(f"runtime {name}: {RUNTIMES[name]} is not an executable "
-                    "(set VSE_BIN or build vse)")
-    return name
+runtime = clients.runtime_fixture(RUNTIMES)
 
 
 class CtrCase:
@@ -149,9 +142,7 @@ def ctr(ctrd, runtime):
     assert not left, f"task cgroups or runtime state left after delete ({runtime}): {left}"
 
 
-def ok(r, what):
-    assert r.returncode == 0, f"{what}: rc={r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
+ok = clients.ok
 
 
 @pytest.mark.parametrize("image", ["oci", "docker"])

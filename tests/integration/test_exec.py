@@ -148,21 +148,23 @@ def _read_pty(fd, timeout=20):
     return out.decode(errors="replace")
 
 
-def test_exec_tty_console_socket(vse, running, tmp_path):
+def _console_output(vse, tmp_path, command, rest, expect_rc=0):
+    """Runs `vse <command...> --console-socket <sock> <rest...>`, takes the pty master it sends
+    over the socket and returns what the container wrote there, once vse exited expect_rc."""
     sock_path = tmp_path / "console.sock"
     srv = _console_server(sock_path)
     result = {}
     t = threading.Thread(target=_receive_master, args=(srv, result))
     t.start()
-    p = subprocess.Popen([vse.bin, "--root", vse.root, "exec", "-t", "--console-socket",
-                          str(sock_path), running, "sh", "-c", "tty; echo tty-ok; exit 4"],
+    p = subprocess.Popen([vse.bin, "--root", vse.root, *command, "--console-socket",
+                          str(sock_path), *rest],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
         t.join(30)
         assert result.get("fd") is not None, result
         out = _read_pty(result["fd"])
-        assert p.wait(timeout=20) == 4, p.stderr.read()
+        assert p.wait(timeout=20) == expect_rc, p.stderr.read()
     finally:
         if p.poll() is None:
             p.kill()
@@ -170,35 +172,21 @@ def test_exec_tty_console_socket(vse, running, tmp_path):
         srv.close()
         if result.get("fd") is not None:
             os.close(result["fd"])
+    return out
+
+
+def test_exec_tty_console_socket(vse, running, tmp_path):
+    out = _console_output(vse, tmp_path, ["exec", "-t"],
+                          [running, "sh", "-c", "tty; echo tty-ok; exit 4"], expect_rc=4)
     assert "/dev/pts/" in out, out
     assert "tty-ok" in out
 
 
 def test_run_with_terminal_console_socket(vse, bundle, tmp_path):
-    sock_path = tmp_path / "console.sock"
-    srv = _console_server(sock_path)
-    result = {}
-    t = threading.Thread(target=_receive_master, args=(srv, result))
-    t.start()
     bundle.config["process"]["terminal"] = True
     bundle.set_args("sh", "-c", "tty; echo init-tty-ok")
     cid = vse.new_id()
-    p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--console-socket",
-                          str(sock_path), "--bundle", bundle.path, cid],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    try:
-        t.join(30)
-        assert result.get("fd") is not None, result
-        out = _read_pty(result["fd"])
-        assert p.wait(timeout=20) == 0, p.stderr.read()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        srv.close()
-        if result.get("fd") is not None:
-            os.close(result["fd"])
+    out = _console_output(vse, tmp_path, ["run"], ["--bundle", bundle.path, cid])
     assert "/dev/pts/0" in out, out  # the container's own devpts numbers from 0; runc prints it too
     assert "init-tty-ok" in out
 
@@ -272,30 +260,10 @@ def _assert_container_devpts(out):
 
 
 def test_run_console_is_from_the_container_devpts(vse, bundle, tmp_path):
-    sock_path = tmp_path / "console.sock"
-    srv = _console_server(sock_path)
-    result = {}
-    t = threading.Thread(target=_receive_master, args=(srv, result))
-    t.start()
     bundle.config["process"]["terminal"] = True
     bundle.set_args("sh", "-c", DEVPTS_CHECK)
     cid = vse.new_id()
-    p = subprocess.Popen([vse.bin, "--root", vse.root, "run", "--console-socket",
-                          str(sock_path), "--bundle", bundle.path, cid],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    try:
-        t.join(30)
-        assert result.get("fd") is not None, result
-        out = _read_pty(result["fd"])
-        assert p.wait(timeout=20) == 0, p.stderr.read()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        srv.close()
-        if result.get("fd") is not None:
-            os.close(result["fd"])
+    out = _console_output(vse, tmp_path, ["run"], ["--bundle", bundle.path, cid])
     tty, console, slave, devs = _assert_container_devpts(out)
     assert console == slave, f"/dev/console is not the container's {tty}: {out}"
     # the /dev/console bind and /dev/pts are the same devpts superblock (same st_dev)
@@ -303,27 +271,7 @@ def test_run_console_is_from_the_container_devpts(vse, bundle, tmp_path):
 
 
 def test_exec_tty_is_from_the_container_devpts(vse, running, tmp_path):
-    sock_path = tmp_path / "console.sock"
-    srv = _console_server(sock_path)
-    result = {}
-    t = threading.Thread(target=_receive_master, args=(srv, result))
-    t.start()
-    p = subprocess.Popen([vse.bin, "--root", vse.root, "exec", "-t", "--console-socket",
-                          str(sock_path), running, "sh", "-c", DEVPTS_CHECK],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    try:
-        t.join(30)
-        assert result.get("fd") is not None, result
-        out = _read_pty(result["fd"])
-        assert p.wait(timeout=20) == 0, p.stderr.read()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        srv.close()
-        if result.get("fd") is not None:
-            os.close(result["fd"])
+    out = _console_output(vse, tmp_path, ["exec", "-t"], [running, "sh", "-c", DEVPTS_CHECK])
     _assert_container_devpts(out)
 
 

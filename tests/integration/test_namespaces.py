@@ -138,39 +138,6 @@ def test_user_namespace_oom_score_adj_and_sysctl(vse, bundle, tmp_path):
             os.chmod(path, mode)
 
 
-def test_user_namespace_oom_score_adj_and_sysctl(vse, bundle, tmp_path):
-    """The init and exec'd processes are non-dumpable while they set up, so their /proc/self
-    files belong to the host's root; the root of a user namespace must still be able to set
-    oomScoreAdj, and sysctls go through procfs from inside the user namespace."""
-    cfg = bundle.config
-    cfg["linux"]["namespaces"].append({"type": "user"})
-    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    cfg["mounts"] = [m for m in cfg["mounts"] if m["type"] != "cgroup"]
-    cfg["process"]["oomScoreAdj"] = 555
-    cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
-    probe = "cat /proc/self/oom_score_adj /proc/sys/net/ipv4/ip_forward"
-    changed = _open_up_to_root(bundle.rootfs)
-    try:
-        bundle.set_args("sh", "-c", probe)
-        r = vse("run", "--bundle", bundle.path, vse.new_id())
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.split() == ["555", "1"], r.stdout
-        bundle.set_args("sleep", "1000")
-        cid = vse.new_id()
-        with open(tmp_path / "run.log", "w") as log:
-            rc = subprocess.run([vse.bin, "--root", vse.root, "run", "-d", "--bundle",
-                                 bundle.path, cid], stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=log, timeout=60).returncode
-        assert rc == 0, (tmp_path / "run.log").read_text()
-        r = vse("exec", cid, "sh", "-c", probe)
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.split() == ["555", "1"], r.stdout
-    finally:
-        for path, mode in changed:
-            os.chmod(path, mode)
-
-
 def test_init_is_not_dumpable_during_setup(vse, bundle, tmp_path):
     """PR_SET_DUMPABLE 0 from birth: while the init sets up (held here by a createRuntime
     hook), its /proc/<pid> files belong to the host's root although it already runs as the

@@ -26,8 +26,7 @@ import image as oci_image  # noqa: E402
 import results  # noqa: E402
 from conftest import VSE_BIN  # noqa: E402
 
-RUNC = shutil.which("runc") or "/usr/sbin/runc"
-RUNTIMES = {"runc": RUNC, "vse": os.path.abspath(VSE_BIN)}
+RUNTIMES = clients.runtimes(VSE_BIN)
 IMAGES = ["oci", "docker"]
 RUNTIME_ROOTS = {"runc": "/run/runc", "vse": "/run/vse"}   # default --root of each
 LOOP = "trap 'exit 0' TERM; echo ready; while :; do sleep 0.2; done"
@@ -84,13 +83,7 @@ def podman_env(images):
         assert not problems, "podman teardown: " + "; ".join(problems)
 
 
-@pytest.fixture(params=list(RUNTIMES))
-def runtime(request):
-    name = request.param
-    if not os.access(RUNTIMES[name], os.X_OK):
-        pytest.fail(f"runtime {name}: {RUNTIMES[name]} is not an executable "
-                    "(set VSE_BIN or build vse)")
-    return name
+runtime = clients.runtime_fixture(RUNTIMES)
 
 
 @pytest.fixture(params=IMAGES)
@@ -173,9 +166,7 @@ def pm(podman_env, runtime):
     assert not left, f"container state or cgroups left after podman rm ({runtime}): {left}"
 
 
-def ok(r, what):
-    assert r.returncode == 0, f"{what}: rc={r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
+ok = clients.ok
 
 
 def test_run_rm(pm, img):

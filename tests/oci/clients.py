@@ -53,6 +53,32 @@ def with_tty(cmd, timeout=60, env=None):
     return r
 
 
+def runtimes(vse_bin):
+    """The runtimes the client checks compare: runc (Debian's) and the vse under test."""
+    return {"runc": shutil.which("runc") or "/usr/sbin/runc", "vse": os.path.abspath(vse_bin)}
+
+
+def runtime_fixture(paths):
+    """A pytest fixture `runtime` giving each name of `paths` in turn; a test fails when that
+    runtime is not an executable."""
+    import pytest
+
+    @pytest.fixture(params=list(paths))
+    def runtime(request):
+        name = request.param
+        if not os.access(paths[name], os.X_OK):
+            pytest.fail(f"runtime {name}: {paths[name]} is not an executable "
+                        "(set VSE_BIN or build vse)")
+        return name
+    return runtime
+
+
+def ok(r, what):
+    """Asserts a client command succeeded, its output in the message; returns r."""
+    assert r.returncode == 0, f"{what}: rc={r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    return r
+
+
 def short_id():
     return uuid.uuid4().hex[:10]
 
