@@ -278,3 +278,60 @@ def test_systemd_cgroup_driver_is_refused(vse, bundle):
     r = vse("--systemd-cgroup", "run", "--bundle", bundle.path, cid)
     assert r.returncode != 0
     assert "the systemd cgroup driver is not available yet" in r.stderr, r.stderr
+
+
+def test_delete_force_of_a_paused_container(vse, bundle):
+    """A container frozen at delete time must not hang delete --force: it is thawed, killed
+    and its cgroups removed."""
+    bundle.set_args("sh", "-c", "sleep 1000 & sleep 1000")
+    cid = vse.new_id()
+    run_detached(vse, bundle, cid)
+    assert vse("pause", cid).returncode == 0
+    assert vse.state(cid)["status"] == "paused"
+    r = vse("delete", "--force", cid, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(os.path.join(vse.root, cid))
+    assert not os.path.exists(cg_dir("freezer", cid))
+
+
+def test_kill_all_signals_every_process(vse, bundle):
+    """kill --all reaches every process of the cgroup, not only the init."""
+    bundle.set_args("sh", "-c", "trap '' TERM; sleep 1000 & sleep 1000 & wait")
+    cid = vse.new_id()
+    run_detached(vse, bundle, cid)
+    procs = os.path.join(cg_dir("pids", cid), "cgroup.procs")
+    assert wait_for(lambda: len(open(procs).read().split()) == 3), open(procs).read()
+    assert vse("kill", "--all", cid, "KILL").returncode == 0
+    assert wait_for(lambda: open(procs).read().split() == []), open(procs).read()
+    assert wait_for(lambda: vse.state(cid)["status"] == "stopped")
+
+
+@pytest.mark.skipif(V2, reason="uses the v1 freezer hierarchy (host is cgroup v2)")
+def test_create_into_a_frozen_cgroup_does_not_hang(vse, bundle):
+    """runc's "run/create should refuse pre-existing frozen cgroup" (it hangs crun): a
+    cgroupsPath whose freezer cgroup is FROZEN before create. vse refuses at once with an error
+    naming linux.cgroupsPath (as runc does) and leaves nothing of its own behind."""
+    cid = vse.new_id()
+    name = f"{cid}-frozen"
+    freezer = os.path.join(CG, "freezer", name)
+    os.mkdir(freezer)
+    try:
+        with open(os.path.join(freezer, "freezer.state"), "w") as f:
+            f.write("FROZEN")
+        bundle.config["linux"]["cgroupsPath"] = "/" + name
+        bundle.set_args("true")
+        r = vse("run", "--bundle", bundle.path, cid, timeout=30)
+        assert r.returncode != 0, "a frozen cgroupsPath must be refused"
+        assert "frozen" in r.stderr and "cgroupsPath" in r.stderr, r.stderr
+        assert not os.path.exists(os.path.join(vse.root, cid))
+        # the cgroups create made in the other hierarchies are gone again
+        assert not os.path.exists(os.path.join(CG, "memory", name))
+    finally:
+        for h in os.listdir(CG):
+            d = os.path.join(CG, h, name)
+            if not os.path.isdir(d):
+                continue
+            if h == "freezer":
+                with open(os.path.join(d, "freezer.state"), "w") as f:
+                    f.write("THAWED")
+            os.rmdir(d)
