@@ -117,6 +117,8 @@ static int make_level(const struct cgroup_manager *m, const struct cg_mount *mnt
     int ret = mkdir_one(dir, &made, err);
     if (ret < 0)
         return ret;
+    if (made && level == 0)
+        h->leaf_made = true;
     /* Directories made for an absolute path are ours to remove too. */
     if (made && level >= h->removable)
         h->removable = level + 1;
@@ -301,6 +303,29 @@ static int remove_dirs(struct cgroup_manager *m, struct vse_err *err)
     return first;
 }
 
+/* A failed create removes what it made and nothing else: a leaf that existed before (an
+ * absolute cgroupsPath someone else made) is left as it was, frozen or not. */
+static void remove_made_dirs(struct cgroup_manager *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct vse_err ignored = {0};
+        if (m->h[i].leaf_made && rmdir_tree(m->h[i].path, &ignored) == 0)
+            rmdir_owned_parents(&m->h[i], m->rel);
+    }
+}
+
+/* A cgroup that is already frozen (made and frozen by someone else) would stop the init in
+ * the middle of its setup and hang create (crun hangs there); runc refuses it too. */
+static int refuse_frozen(struct cgroup_manager *m, struct vse_err *err)
+{
+    bool frozen = false;
+    struct vse_err probe = {0};
+    if (cg_fs_is_frozen(m, &frozen, &probe) < 0 || !frozen)
+        return 0; /* no freezer to ask: nothing can be frozen */
+    return vse_fail(err, EBUSY, "linux.cgroupsPath %s: the container's cgroup is frozen; thaw "
+                    "it first", m->rel);
+}
+
 static bool cgroup_empty(struct cgroup_manager *m)
 {
     _cleanup_free_ pid_t *pids = NULL;
@@ -342,12 +367,13 @@ static int fs_create(struct cgroup_manager *m, const struct spec_resources *res,
     if (ret == 0)
         ret = create_dirs(m, &host, res, removable, strcmp(root, CG_DEFAULT_ROOT) == 0, err);
     cg_host_clear(&host);
+    if (ret == 0)
+        ret = refuse_frozen(m, err);
     if (ret == 0 && res)
         ret = host.mode == CGROUP_MODE_V2 ? cg_apply_v2(m, res, false, err)
                                           : cg_apply_v1(m, res, false, err);
     if (ret < 0) {
-        struct vse_err ignored = {0};
-        remove_dirs(m, &ignored);
+        remove_made_dirs(m);
         return ret;
     }
     struct cg_hier *v2 = cg_find_v2(m);

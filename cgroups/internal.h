@@ -52,6 +52,7 @@ struct cg_hier {
     unsigned ctrls;   /* controllers usable there */
     bool v2;
     int removable;    /* path components from the leaf up that vse may rmdir when empty */
+    bool leaf_made;   /* this create made the leaf (a failed create removes only those) */
 };
 
 struct cgroup_manager;

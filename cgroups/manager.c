@@ -67,23 +67,6 @@ static void add_device_rules(struct cgroup_manager *m, const struct cgroup_opts 
     }
 }
 
-/* A cgroupsPath whose cgroup is already frozen (made and frozen by someone else) would stop the
- * init in the middle of its setup and hang create; runc refuses it too. What create made is
- * removed again. */
-static int refuse_frozen(struct cgroup_manager *m, const struct cgroup_opts *opts,
-                         struct vse_err *err)
-{
-    bool frozen = false;
-    struct vse_err probe = {0};
-    if (cgroup_manager_is_frozen(m, &frozen, &probe) < 0 || !frozen)
-        return 0; /* no freezer to ask: nothing can be frozen */
-    struct vse_err ignored = {0};
-    cgroup_manager_destroy(m, false, &ignored);
-    return vse_fail(err, EBUSY,
-                    "linux.cgroupsPath %s: the container's cgroup is frozen; thaw it first",
-                    opts->cgroups_path ? opts->cgroups_path : "(default)");
-}
-
 int cgroup_manager_create(const struct cgroup_opts *opts, const struct spec_resources *res,
                           struct cgroup_manager **out, struct vse_err *err)
 {
@@ -92,8 +75,6 @@ int cgroup_manager_create(const struct cgroup_opts *opts, const struct spec_reso
     add_device_rules(m, opts);
     int ret = drv->create(m, res, err);
     if (ret < 0)
-        return ret;
-    if ((ret = refuse_frozen(m, opts, err)) < 0)
         return ret;
     *out = steal_ptr(m);
     return 0;

@@ -310,7 +310,8 @@ def test_kill_all_signals_every_process(vse, bundle):
 def test_create_into_a_frozen_cgroup_does_not_hang(vse, bundle):
     """runc's "run/create should refuse pre-existing frozen cgroup" (it hangs crun): a
     cgroupsPath whose freezer cgroup is FROZEN before create. vse refuses at once with an error
-    naming linux.cgroupsPath (as runc does) and leaves nothing of its own behind."""
+    naming linux.cgroupsPath (as runc does), removes what it made, and leaves the frozen cgroup
+    (not vse's) exactly as it was."""
     cid = vse.new_id()
     name = f"{cid}-frozen"
     freezer = os.path.join(CG, "freezer", name)
@@ -324,8 +325,11 @@ def test_create_into_a_frozen_cgroup_does_not_hang(vse, bundle):
         assert r.returncode != 0, "a frozen cgroupsPath must be refused"
         assert "frozen" in r.stderr and "cgroupsPath" in r.stderr, r.stderr
         assert not os.path.exists(os.path.join(vse.root, cid))
-        # the cgroups create made in the other hierarchies are gone again
+        # the cgroups create made in the other hierarchies are gone again ...
         assert not os.path.exists(os.path.join(CG, "memory", name))
+        # ... and the frozen one, which vse did not make, is untouched: still there, still frozen
+        with open(os.path.join(freezer, "freezer.state")) as f:
+            assert f.read().strip() == "FROZEN"
     finally:
         for h in os.listdir(CG):
             d = os.path.join(CG, h, name)
