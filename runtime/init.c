@@ -170,6 +170,18 @@ static int report_ready_and_wait(const struct init_ctx *c, struct vse_err *err)
     return 0;
 }
 
+/* tmpcopyup copies image data into a tmpfs during rootfs_prepare: those pages are charged to
+ * the memory cgroup of whoever writes them, so such a config joins its cgroup before any mount
+ * instead of overlapping the join with the mounts. */
+static int join_cgroup_before_copying(struct init_ctx *c, struct vse_err *err)
+{
+    const struct spec *s = c->a->spec;
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (vse_strv_contains(s->mounts[i].options, "tmpcopyup"))
+            return join_cgroup(c, err);
+    return 0;
+}
+
 static int init_steps(struct init_ctx *c, struct vse_err *err)
 {
     const struct init_args *a = c->a;
@@ -177,6 +189,7 @@ static int init_steps(struct init_ctx *c, struct vse_err *err)
     int ret;
     if ((ret = wait_for_go(c, err)) < 0 || (ret = become_userns_root(c, err)) < 0 ||
         (ret = join_keyring(c, err)) < 0 || (ret = join_namespaces(c, err)) < 0 ||
+        (ret = join_cgroup_before_copying(c, err)) < 0 ||
         (ret = rootfs_prepare(&c->rctx, err)) < 0 || (ret = join_cgroup(c, err)) < 0 ||
         (ret = setup_terminal(c, err)) < 0 ||
         (ret = parent_hooks(c, err)) < 0)

@@ -339,3 +339,22 @@ def test_create_into_a_frozen_cgroup_does_not_hang(vse, bundle):
                 with open(os.path.join(d, "freezer.state"), "w") as f:
                     f.write("THAWED")
             os.rmdir(d)
+
+
+@pytest.mark.skipif(V2, reason="reads the v1 memory.stat shmem field (host is cgroup v2)")
+def test_tmpcopyup_pages_are_charged_to_the_container(vse, bundle):
+    """tmpcopyup copies image data into a tmpfs while the rootfs is set up; those pages belong
+    to the container's memory cgroup, not to the caller's (the init joins its cgroup before
+    any mount when the config copies data)."""
+    data = os.path.join(bundle.rootfs, "data")
+    os.makedirs(data)
+    with open(os.path.join(data, "blob"), "wb") as f:
+        f.write(os.urandom(4 << 20))
+    # first in mounts[]: before the cgroup mount, where the init would otherwise join
+    bundle.config["mounts"].insert(0, {"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                                       "options": ["tmpcopyup", "size=16m"]})
+    bundle.set_args("sleep", "1000")
+    cid = vse.new_id()
+    run_detached(vse, bundle, cid)
+    stat = dict(line.split() for line in cg_read("memory", cid, "memory.stat").splitlines())
+    assert int(stat["shmem"]) >= 4 << 20, f"container shmem {stat['shmem']}"
